@@ -1,0 +1,78 @@
+//! `conditional`: when a row matches `when`, it must also match `then` (e.g. school health
+//! care rows have school-age clients). Rows not matching `when` are not evaluated. `by`
+//! breaks failing rows down by a column (e.g. an age band).
+//!
+//! ```toml
+//! [check]
+//! kind = "conditional"
+//! table = "activity"
+//! when = { column = "service_code", in = ["2532"] }
+//! then = { column = "age", between = [5, 19] }
+//! ```
+
+use super::predicate::Predicate;
+use super::{EvalCx, ParseCx, Plan, RowPlan};
+use crate::rules::spanned::{Errors, Table};
+
+#[derive(Debug, Clone)]
+pub struct Conditional {
+    pub table: String,
+    pub when: Predicate,
+    pub then: Predicate,
+    pub by: Option<String>,
+}
+
+impl Conditional {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
+        let spec = cx.table(t, "table", errs)?;
+        let when = match t.get("when") {
+            Some(v) => Predicate::parse_value(v, spec, cx, errs),
+            None => {
+                t.missing("when", errs);
+                None
+            }
+        };
+        let then = match t.get("then") {
+            Some(v) => Predicate::parse_value(v, spec, cx, errs),
+            None => {
+                t.missing("then", errs);
+                None
+            }
+        };
+        let by = cx.opt_column(t, "by", spec, errs);
+        t.finish(&["kind", "table", "when", "then", "by"], errs);
+        Some(Conditional {
+            table: spec.name.into(),
+            when: when?,
+            then: then?,
+            by,
+        })
+    }
+
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        let mut cols = self.when.columns();
+        cols.extend(self.then.columns());
+        cols.extend(self.by.clone());
+        cols.dedup();
+        vec![(self.table.clone(), cols)]
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let evaluated = self.when.expr(cx)?;
+        let failing = evaluated.clone().and(self.then.expr(cx)?.not());
+        let mut show = self.when.columns();
+        for c in self.then.columns() {
+            if !show.contains(&c) {
+                show.push(c);
+            }
+        }
+        Ok(Plan::Rows(RowPlan {
+            table: self.table.clone(),
+            evaluated,
+            failing,
+            weight: None,
+            show,
+            breakdown: self.by.clone(),
+        }))
+    }
+}

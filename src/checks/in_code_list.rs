@@ -1,0 +1,202 @@
+//! `in-code-list`: codes exist in a versioned code list, are leaves, and are valid on the
+//! row's date. The list is a classification key of the package (`service`,
+//! `municipality`: the version the package declares), a suite pin, or a list id. `fail_on`
+//! chooses which of the three defects this rule reports, so each can be its own finding:
+//! `unknown` (not in the version), `not-leaf` (a grouping class such as "Erittelemätön …"),
+//! `not-valid-on-date` (in the version, but retired or not yet valid on the row's date).
+//!
+//! ```toml
+//! [check]
+//! kind = "in-code-list"
+//! table = "activity"
+//! column = "service_code"
+//! list = "service"
+//! date_column = "event_date"
+//! fail_on = ["unknown"]
+//! ```
+
+use super::predicate::{parse_where, Predicate};
+use super::{set_literal, with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use crate::codelist::CodeList;
+use crate::package::contract::ColType;
+use crate::rules::spanned::{Errors, Table};
+use chrono::NaiveDate;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+
+pub const DEFECTS: &[&str] = &["unknown", "not-leaf", "not-valid-on-date"];
+
+#[derive(Debug, Clone)]
+pub struct InCodeList {
+    pub table: String,
+    pub column: String,
+    pub list: String,
+    pub date_column: Option<String>,
+    pub fail_on: Vec<String>,
+    pub filter: Option<Predicate>,
+}
+
+/// The three per-row facts about a code, as expressions.
+pub struct CodeStatus {
+    pub known: Expr,
+    pub leaf: Expr,
+    /// Valid on the row's date (true when there is no date column).
+    pub valid: Expr,
+}
+
+/// Builds the expressions; the list is small, so codes are grouped by validity interval and
+/// each group is one `is_in`, which keeps the plan free of joins.
+pub fn status(list: &CodeList, column: &str, date_column: Option<&str>) -> CodeStatus {
+    let c = col(column).cast(DataType::String);
+    let known = c
+        .clone()
+        .is_in(set_literal(column, list.codes.keys().cloned()), false);
+    let leaf = c.clone().is_in(
+        set_literal(
+            column,
+            list.codes
+                .values()
+                .filter(|x| x.leaf)
+                .map(|x| x.code.clone()),
+        ),
+        false,
+    );
+    let valid = match date_column {
+        None => lit(true),
+        Some(d) => {
+            let mut groups: BTreeMap<(Option<NaiveDate>, Option<NaiveDate>), Vec<String>> =
+                BTreeMap::new();
+            for code in list.codes.values() {
+                groups
+                    .entry((code.valid_from, code.valid_to))
+                    .or_default()
+                    .push(code.code.clone());
+            }
+            let date = col(d);
+            groups
+                .into_iter()
+                .fold(lit(false), |acc, ((from, to), codes)| {
+                    let mut cond = c.clone().is_in(set_literal(column, codes), false);
+                    if let Some(f) = from {
+                        cond = cond.and(date.clone().gt_eq(lit(f)));
+                    }
+                    if let Some(t) = to {
+                        cond = cond.and(date.clone().lt_eq(lit(t)));
+                    }
+                    acc.or(cond)
+                })
+        }
+    };
+    CodeStatus {
+        known: known.fill_null(lit(false)),
+        leaf: leaf.fill_null(lit(false)),
+        valid: valid.fill_null(lit(false)),
+    }
+}
+
+pub fn parse_date_column(
+    t: &Table,
+    cx: &ParseCx,
+    spec: &crate::package::contract::TableSpec,
+    errs: &mut Errors,
+) -> Option<String> {
+    let d = cx.opt_column(t, "date_column", spec, errs)?;
+    cx.expect_type(
+        spec,
+        &d,
+        &[ColType::Date, ColType::Month],
+        t.span_of("date_column"),
+        errs,
+    )
+    .then_some(d)
+}
+
+impl InCodeList {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
+        let spec = cx.table(t, "table", errs)?;
+        let column = cx.column(t, "column", spec, errs);
+        let list = t.req_str("list", errs);
+        let date_column = parse_date_column(t, cx, spec, errs);
+        let fail_on = t
+            .strings("fail_on", errs)
+            .unwrap_or_else(|| DEFECTS.iter().map(|s| s.to_string()).collect());
+        for f in &fail_on {
+            if !DEFECTS.contains(&f.as_str()) {
+                let help = crate::suggest::best(f, DEFECTS.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| format!("one of: {}", DEFECTS.join(", ")));
+                errs.push_help(t.span_of("fail_on"), format!("unknown defect `{f}`"), help);
+            }
+        }
+        if fail_on.iter().any(|f| f == "not-valid-on-date")
+            && date_column.is_none()
+            && !t.has("date_column")
+        {
+            errs.push(
+                t.span_of("fail_on"),
+                "`not-valid-on-date` needs `date_column`",
+            );
+        }
+        let filter = parse_where(t, spec, cx, errs);
+        t.finish(
+            &[
+                "kind",
+                "table",
+                "column",
+                "list",
+                "date_column",
+                "fail_on",
+                "where",
+            ],
+            errs,
+        );
+        Some(InCodeList {
+            table: spec.name.into(),
+            column: column?,
+            list: list?,
+            date_column,
+            fail_on,
+            filter,
+        })
+    }
+
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        let mut cols = vec![self.column.clone()];
+        cols.extend(self.date_column.clone());
+        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
+        vec![(self.table.clone(), cols)]
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let list = cx.list(&self.list)?;
+        let s = status(list, &self.column, self.date_column.as_deref());
+        let on = |d: &str| self.fail_on.iter().any(|f| f == d);
+        let mut bad = lit(false);
+        if on("unknown") {
+            bad = bad.or(s.known.clone().not());
+        }
+        if on("not-leaf") {
+            bad = bad.or(s.known.clone().and(s.leaf.not()));
+        }
+        if on("not-valid-on-date") {
+            bad = bad.or(s.known.and(s.valid.not()));
+        }
+        let mut evaluated = col(self.column.as_str()).is_not_null();
+        if let Some(d) = &self.date_column {
+            if on("not-valid-on-date") {
+                evaluated = evaluated.and(col(d.as_str()).is_not_null());
+            }
+        }
+        let evaluated = with_filter(evaluated, &self.filter, cx)?;
+        let mut show = vec![self.column.clone()];
+        show.extend(self.date_column.clone());
+        Ok(Plan::Rows(RowPlan {
+            table: self.table.clone(),
+            failing: evaluated.clone().and(bad),
+            evaluated,
+            weight: None,
+            show,
+            breakdown: None,
+        }))
+    }
+}

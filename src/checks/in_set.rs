@@ -1,0 +1,67 @@
+//! `in-set`: values are one of a fixed set written in the rule (for short closed codings
+//! such as sex or own/purchased production). Numbers are compared by their text. Empty
+//! values are not evaluated.
+//!
+//! ```toml
+//! [check]
+//! kind = "in-set"
+//! table = "activity"
+//! column = "production"
+//! values = ["own", "purchased"]
+//! ```
+
+use super::predicate::{parse_where, Predicate};
+use super::{set_literal, with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use crate::rules::spanned::{Errors, Table};
+use polars::prelude::*;
+
+#[derive(Debug, Clone)]
+pub struct InSet {
+    pub table: String,
+    pub column: String,
+    pub values: Vec<String>,
+    pub filter: Option<Predicate>,
+}
+
+impl InSet {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
+        let spec = cx.table(t, "table", errs)?;
+        let column = cx.column(t, "column", spec, errs);
+        let values = if t.has("values") {
+            t.strings("values", errs)
+        } else {
+            t.missing("values", errs);
+            None
+        };
+        let filter = parse_where(t, spec, cx, errs);
+        t.finish(&["kind", "table", "column", "values", "where"], errs);
+        Some(InSet {
+            table: spec.name.into(),
+            column: column?,
+            values: values?,
+            filter,
+        })
+    }
+
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        let mut cols = vec![self.column.clone()];
+        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
+        vec![(self.table.clone(), cols)]
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let c = col(self.column.as_str());
+        let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
+        let ok = c
+            .cast(DataType::String)
+            .is_in(set_literal(&self.column, self.values.clone()), false);
+        Ok(Plan::Rows(RowPlan {
+            table: self.table.clone(),
+            failing: evaluated.clone().and(ok.not()),
+            evaluated,
+            weight: None,
+            show: vec![self.column.clone()],
+            breakdown: None,
+        }))
+    }
+}

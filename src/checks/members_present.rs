@@ -1,0 +1,184 @@
+//! `members-present`: every expected member appears in a column — the municipalities of the
+//! submitting region (`members = "region-municipalities"`) or a fixed list (`values`) —
+//! optionally combined with every value of other columns (`each`), e.g. every municipality
+//! with every age 0–100 and both sexes. Items are the expected combinations; the missing
+//! ones are listed.
+//!
+//! ```toml
+//! [check]
+//! kind = "members-present"
+//! table = "population"
+//! column = "municipality"
+//! members = "region-municipalities"
+//! each = { sex = ["1", "2"], age = { from = 0, to = 100 } }
+//! ```
+
+use super::predicate::{parse_where, Predicate};
+use super::{pe, with_filter, EvalCx, Measure, ParseCx, Plan, Sample};
+use crate::codelist::registry::KUNTA_TO_HVA;
+use crate::rules::spanned::{Errors, Table};
+use polars::prelude::*;
+use std::collections::BTreeSet;
+use toml::de::DeValue;
+
+#[derive(Debug, Clone)]
+pub enum Members {
+    RegionMunicipalities,
+    Values(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct MembersPresent {
+    pub table: String,
+    pub column: String,
+    pub members: Members,
+    /// Other columns and the values each member must appear with.
+    pub each: Vec<(String, Vec<String>)>,
+    pub filter: Option<Predicate>,
+}
+
+impl MembersPresent {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
+        let spec = cx.table(t, "table", errs)?;
+        let column = cx.column(t, "column", spec, errs);
+        let members = match (t.has("members"), t.has("values")) {
+            (true, false) => match t.str("members", errs).as_deref() {
+                Some("region-municipalities") => Some(Members::RegionMunicipalities),
+                Some(other) => {
+                    errs.push_help(
+                        t.span_of("members"),
+                        format!("unknown member set `{other}`"),
+                        "use `region-municipalities`, or list `values`",
+                    );
+                    None
+                }
+                None => None,
+            },
+            (false, true) => t.strings("values", errs).map(Members::Values),
+            _ => {
+                errs.push(t.span.clone(), "give exactly one of `members` and `values`");
+                None
+            }
+        };
+        let mut each = Vec::new();
+        if let Some(e) = t.table("each", errs) {
+            for (name, span, v) in e.entries() {
+                e.mark(&name);
+                if !cx.check_column(spec, &name, span.clone(), errs) {
+                    continue;
+                }
+                match v.get_ref() {
+                    DeValue::Array(_) => {
+                        if let Some(vals) = e.strings(&name, errs) {
+                            each.push((name, vals));
+                        }
+                    }
+                    DeValue::Table(_) => {
+                        let r = Table::new(v, &format!("`each.{name}`"), errs)?;
+                        let (from, to) = (r.u64("from", errs), r.u64("to", errs));
+                        r.finish(&["from", "to"], errs);
+                        match (from, to) {
+                            (Some(a), Some(b)) if a <= b => {
+                                each.push((name, (a..=b).map(|i| i.to_string()).collect()))
+                            }
+                            _ => errs.push(v.span(), "a range needs `from` ≤ `to`"),
+                        }
+                    }
+                    _ => errs.push(
+                        v.span(),
+                        format!("`each.{name}` must be an array of values or {{ from, to }}"),
+                    ),
+                }
+            }
+        }
+        let filter = parse_where(t, spec, cx, errs);
+        t.finish(
+            &[
+                "kind", "table", "column", "members", "values", "each", "where",
+            ],
+            errs,
+        );
+        Some(MembersPresent {
+            table: spec.name.into(),
+            column: column?,
+            members: members?,
+            each,
+            filter,
+        })
+    }
+
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        let mut cols = vec![self.column.clone()];
+        cols.extend(self.each.iter().map(|(c, _)| c.clone()));
+        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
+        vec![(self.table.clone(), cols)]
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let members = match &self.members {
+            Members::Values(v) => v.clone(),
+            Members::RegionMunicipalities => {
+                let corr = cx
+                    .registry
+                    .correspondence(KUNTA_TO_HVA)
+                    .ok_or("the municipality → county correspondence is missing")?;
+                corr.members_of(&cx.region()?)
+            }
+        };
+        let mut cols = vec![self.column.clone()];
+        cols.extend(self.each.iter().map(|(c, _)| c.clone()));
+        let key = concat_str(
+            cols.iter()
+                .map(|c| col(c.as_str()).cast(DataType::String))
+                .collect::<Vec<_>>(),
+            "\u{1f}",
+            false,
+        )
+        .alias("__k");
+        let filter = with_filter(lit(true), &self.filter, cx)?;
+        let df = cx
+            .frame(&self.table)?
+            .clone()
+            .lazy()
+            .filter(filter)
+            .select([key])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .map_err(pe)?;
+        let present: BTreeSet<String> =
+            crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?)
+                .into_iter()
+                .flatten()
+                .collect();
+        // The expected combinations, in a stable order: members first, then each column.
+        let mut expected: Vec<Vec<String>> = members.into_iter().map(|m| vec![m]).collect();
+        for (_, values) in &self.each {
+            expected = expected
+                .into_iter()
+                .flat_map(|p| {
+                    values
+                        .iter()
+                        .map(move |v| [p.clone(), vec![v.clone()]].concat())
+                })
+                .collect();
+        }
+        let total = expected.len() as u64;
+        let missing: Vec<Vec<String>> = expected
+            .into_iter()
+            .filter(|p| !present.contains(&p.join("\u{1f}")))
+            .collect();
+        let failing = missing.len() as u64;
+        let samples = missing
+            .into_iter()
+            .take(cx.sample_limit)
+            .map(|p| {
+                let mut s = Sample::key(p.join(" "));
+                for (c, v) in cols.iter().zip(&p) {
+                    s = s.with(c, v.clone());
+                }
+                s
+            })
+            .collect();
+        Ok(Plan::Done(Measure::items(total, samples, failing)))
+    }
+}

@@ -1,0 +1,494 @@
+//! Check kinds: the code that rules instantiate. Each kind is one file with its parameters
+//! (parsed from the rule's `[check]` table with spans), what it needs from a package, and
+//! how it compiles into a polars plan. Row-level kinds return expressions that the engine
+//! fuses into one scan per table; aggregate kinds compute their measure directly.
+
+pub mod conditional;
+pub mod coverage;
+pub mod identity_code_leak;
+pub mod in_code_list;
+pub mod in_set;
+pub mod members_present;
+pub mod not_null;
+pub mod pattern;
+pub mod period_complete;
+pub mod predicate;
+pub mod range;
+pub mod reconcile;
+pub mod reference;
+pub mod unique;
+
+use crate::codelist::{CodeList, Registry};
+use crate::package::contract::{self, ColType, TableSpec};
+use crate::package::Package;
+use crate::rules::spanned::{Errors, Table};
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A validated check: one variant per kind.
+#[derive(Debug, Clone)]
+pub enum Check {
+    NotNull(not_null::NotNull),
+    Unique(unique::Unique),
+    Pattern(pattern::Pattern),
+    Range(range::Range),
+    InSet(in_set::InSet),
+    InCodeList(in_code_list::InCodeList),
+    Coverage(coverage::Coverage),
+    Reference(reference::Reference),
+    PeriodComplete(period_complete::PeriodComplete),
+    MembersPresent(members_present::MembersPresent),
+    Reconcile(reconcile::Reconcile),
+    Conditional(conditional::Conditional),
+    IdentityCodeLeak(identity_code_leak::IdentityCodeLeak),
+}
+
+/// Every kind's name and one-line description; the order is the documentation order.
+pub const KINDS: &[(&str, &str)] = &[
+    ("not-null", "required values are filled"),
+    ("unique", "a (compound) key identifies one row"),
+    ("pattern", "values match a regular expression (whole value)"),
+    (
+        "range",
+        "numbers or dates lie between bounds, e.g. inside the package period",
+    ),
+    ("in-set", "values are one of a fixed set"),
+    (
+        "in-code-list",
+        "codes exist in a versioned code list, are leaves, and are valid on the row's date",
+    ),
+    (
+        "coverage",
+        "share of rows or of a measure (euros, FTE) attached to a valid code, with a breakdown",
+    ),
+    (
+        "reference",
+        "values exist in another table, or map to the submitting region",
+    ),
+    (
+        "period-complete",
+        "every month of the period is present (optionally per group)",
+    ),
+    (
+        "members-present",
+        "every expected member (e.g. municipality × age × sex) is present",
+    ),
+    (
+        "reconcile",
+        "aggregates of two tables agree by key, both directions",
+    ),
+    (
+        "conditional",
+        "when a row matches a condition, another condition holds",
+    ),
+    (
+        "identity-code-leak",
+        "no Finnish personal identity code with a valid check character in text",
+    ),
+];
+
+/// What parsing a check needs: the contract, for table and column names.
+pub struct ParseCx;
+
+impl ParseCx {
+    /// Reads a table-name key and checks it against the contract.
+    pub fn table(&self, t: &Table, key: &str, errs: &mut Errors) -> Option<&'static TableSpec> {
+        let name = t.req_str(key, errs)?;
+        match contract::table(&name) {
+            Some(spec) => Some(spec),
+            None => {
+                let names: Vec<&str> = contract::table_names().collect();
+                let help = match crate::suggest::best(&name, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("tables: {}", names.join(", ")),
+                };
+                errs.push_help(t.span_of(key), format!("unknown table `{name}`"), help);
+                None
+            }
+        }
+    }
+
+    pub fn check_column(
+        &self,
+        spec: &TableSpec,
+        name: &str,
+        span: std::ops::Range<usize>,
+        errs: &mut Errors,
+    ) -> bool {
+        if name == crate::package::LINE || spec.column(name).is_some() {
+            return true;
+        }
+        let help = match crate::suggest::best(name, spec.columns.iter().map(|c| c.name)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "columns of {}: {}",
+                spec.name,
+                spec.columns
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        errs.push_help(
+            span,
+            format!("table `{}` has no column `{name}`", spec.name),
+            help,
+        );
+        false
+    }
+
+    /// Reads a column-name key, checked against the table.
+    pub fn column(
+        &self,
+        t: &Table,
+        key: &str,
+        spec: &TableSpec,
+        errs: &mut Errors,
+    ) -> Option<String> {
+        let name = t.req_str(key, errs)?;
+        self.check_column(spec, &name, t.span_of(key), errs)
+            .then_some(name)
+    }
+
+    pub fn opt_column(
+        &self,
+        t: &Table,
+        key: &str,
+        spec: &TableSpec,
+        errs: &mut Errors,
+    ) -> Option<String> {
+        if !t.has(key) {
+            return None;
+        }
+        self.column(t, key, spec, errs)
+    }
+
+    /// Reads a key holding one column or an array of columns.
+    pub fn columns(
+        &self,
+        t: &Table,
+        key: &str,
+        spec: &TableSpec,
+        errs: &mut Errors,
+    ) -> Option<Vec<String>> {
+        if !t.has(key) {
+            t.missing(key, errs);
+            return None;
+        }
+        let names = t.strings(key, errs)?;
+        if names.is_empty() {
+            errs.push(t.span_of(key), format!("`{key}` names no column"));
+            return None;
+        }
+        let ok = names
+            .iter()
+            .all(|n| self.check_column(spec, n, t.span_of(key), errs));
+        ok.then_some(names)
+    }
+
+    /// Checks a column's contract type is one of `allowed`.
+    pub fn expect_type(
+        &self,
+        spec: &TableSpec,
+        column: &str,
+        allowed: &[ColType],
+        span: std::ops::Range<usize>,
+        errs: &mut Errors,
+    ) -> bool {
+        let Some(c) = spec.column(column) else {
+            return false;
+        };
+        if allowed.contains(&c.ty) {
+            return true;
+        }
+        let names: Vec<&str> = allowed.iter().map(|t| t.name()).collect();
+        errs.push(
+            span,
+            format!(
+                "column `{column}` is a {}, this check needs {}",
+                c.ty.name(),
+                names.join(" or ")
+            ),
+        );
+        false
+    }
+}
+
+/// What evaluating a check needs: the package, the code lists and the suite's pins.
+pub struct EvalCx<'a> {
+    pub package: &'a Package,
+    pub registry: &'a Registry,
+    /// Suite pins: list alias → registry id (e.g. `contact-mode` → `yhteystapa`).
+    pub pins: &'a BTreeMap<String, String>,
+    pub sample_limit: usize,
+}
+
+impl EvalCx<'_> {
+    /// Resolves a list name: a classification key of the package (`service`,
+    /// `municipality`), a suite pin, or a registry id.
+    pub fn list(&self, name: &str) -> Result<&CodeList, String> {
+        let id = self
+            .package
+            .descriptor
+            .as_ref()
+            .and_then(|d| d.classifications.get(name))
+            .or_else(|| self.pins.get(name))
+            .map(String::as_str)
+            .unwrap_or(name);
+        self.registry
+            .list(id)
+            .ok_or_else(|| format!("code list `{id}` is not known"))
+    }
+
+    pub fn period(&self) -> Result<(chrono::NaiveDate, chrono::NaiveDate), String> {
+        self.package
+            .period()
+            .ok_or_else(|| "the package has no valid period".to_string())
+    }
+
+    pub fn region(&self) -> Result<String, String> {
+        self.package
+            .descriptor
+            .as_ref()
+            .map(|d| d.region.clone())
+            .ok_or_else(|| "the package has no region".to_string())
+    }
+
+    pub fn frame(&self, table: &str) -> Result<&DataFrame, String> {
+        self.package
+            .table(table)
+            .map(|t| &t.df)
+            .ok_or_else(|| format!("table `{table}` is not loaded"))
+    }
+}
+
+/// A row-level check compiled to expressions over one table, fused with the others.
+pub struct RowPlan {
+    pub table: String,
+    /// Rows the check applies to.
+    pub evaluated: Expr,
+    /// Rows that break it (a subset of `evaluated`).
+    pub failing: Expr,
+    /// Optional weight per row (euros, FTE); shares are then shares of the weight.
+    pub weight: Option<Expr>,
+    /// Columns shown for failing rows.
+    pub show: Vec<String>,
+    /// Optional column to break failing weight down by.
+    pub breakdown: Option<String>,
+}
+
+/// What a check measured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Measure {
+    pub evaluated: u64,
+    pub failing: u64,
+    /// Total and failing weight; equal to the row counts when the check is unweighted.
+    pub total_weight: f64,
+    pub failing_weight: f64,
+    pub samples: Vec<Sample>,
+    pub breakdown: Vec<BreakdownRow>,
+    /// Extra lines for the report (e.g. the top foreign municipalities).
+    pub notes: Vec<String>,
+}
+
+impl Measure {
+    pub fn failing_share(&self) -> f64 {
+        if self.total_weight > 0.0 {
+            self.failing_weight / self.total_weight
+        } else {
+            0.0
+        }
+    }
+
+    /// An unweighted measure of items (months, members, keys).
+    pub fn items(evaluated: u64, samples: Vec<Sample>, failing: u64) -> Measure {
+        Measure {
+            evaluated,
+            failing,
+            total_weight: evaluated as f64,
+            failing_weight: failing as f64,
+            samples,
+            breakdown: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// One failing row or item, with its place and values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sample {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub values: BTreeMap<String, Option<String>>,
+}
+
+impl Sample {
+    pub fn key(key: impl Into<String>) -> Sample {
+        Sample {
+            line: None,
+            key: Some(key.into()),
+            values: BTreeMap::new(),
+        }
+    }
+    pub fn with(mut self, k: &str, v: impl Into<String>) -> Sample {
+        self.values.insert(k.to_string(), Some(v.into()));
+        self
+    }
+}
+
+/// Failing weight by a grouping column (cost centre, unit), largest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BreakdownRow {
+    pub group: Option<String>,
+    pub rows: u64,
+    pub failing_rows: u64,
+    pub total: f64,
+    pub failing: f64,
+}
+
+pub enum Plan {
+    Rows(RowPlan),
+    Done(Measure),
+}
+
+impl Check {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+        let kind = t.req_str("kind", errs)?;
+        let check = match kind.as_str() {
+            "not-null" => not_null::NotNull::parse(t, cx, errs).map(Check::NotNull),
+            "unique" => unique::Unique::parse(t, cx, errs).map(Check::Unique),
+            "pattern" => pattern::Pattern::parse(t, cx, errs).map(Check::Pattern),
+            "range" => range::Range::parse(t, cx, errs).map(Check::Range),
+            "in-set" => in_set::InSet::parse(t, cx, errs).map(Check::InSet),
+            "in-code-list" => in_code_list::InCodeList::parse(t, cx, errs).map(Check::InCodeList),
+            "coverage" => coverage::Coverage::parse(t, cx, errs).map(Check::Coverage),
+            "reference" => reference::Reference::parse(t, cx, errs).map(Check::Reference),
+            "period-complete" => {
+                period_complete::PeriodComplete::parse(t, cx, errs).map(Check::PeriodComplete)
+            }
+            "members-present" => {
+                members_present::MembersPresent::parse(t, cx, errs).map(Check::MembersPresent)
+            }
+            "reconcile" => reconcile::Reconcile::parse(t, cx, errs).map(Check::Reconcile),
+            "conditional" => conditional::Conditional::parse(t, cx, errs).map(Check::Conditional),
+            "identity-code-leak" => identity_code_leak::IdentityCodeLeak::parse(t, cx, errs)
+                .map(Check::IdentityCodeLeak),
+            other => {
+                let help = match crate::suggest::best(other, KINDS.iter().map(|(k, _)| *k)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "kinds: {}",
+                        KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                errs.push_help(
+                    t.span_of("kind"),
+                    format!("unknown check kind `{other}`"),
+                    help,
+                );
+                return None;
+            }
+        };
+        check
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Check::NotNull(_) => "not-null",
+            Check::Unique(_) => "unique",
+            Check::Pattern(_) => "pattern",
+            Check::Range(_) => "range",
+            Check::InSet(_) => "in-set",
+            Check::InCodeList(_) => "in-code-list",
+            Check::Coverage(_) => "coverage",
+            Check::Reference(_) => "reference",
+            Check::PeriodComplete(_) => "period-complete",
+            Check::MembersPresent(_) => "members-present",
+            Check::Reconcile(_) => "reconcile",
+            Check::Conditional(_) => "conditional",
+            Check::IdentityCodeLeak(_) => "identity-code-leak",
+        }
+    }
+
+    /// The (table, columns) the check reads, primary table first. A check whose tables or
+    /// columns are absent is "not evaluated".
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        match self {
+            Check::NotNull(c) => c.needs(),
+            Check::Unique(c) => c.needs(),
+            Check::Pattern(c) => c.needs(),
+            Check::Range(c) => c.needs(),
+            Check::InSet(c) => c.needs(),
+            Check::InCodeList(c) => c.needs(),
+            Check::Coverage(c) => c.needs(),
+            Check::Reference(c) => c.needs(),
+            Check::PeriodComplete(c) => c.needs(),
+            Check::MembersPresent(c) => c.needs(),
+            Check::Reconcile(c) => c.needs(),
+            Check::Conditional(c) => c.needs(),
+            Check::IdentityCodeLeak(c) => c.needs(),
+        }
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        match self {
+            Check::NotNull(c) => c.plan(cx),
+            Check::Unique(c) => c.plan(cx),
+            Check::Pattern(c) => c.plan(cx),
+            Check::Range(c) => c.plan(cx),
+            Check::InSet(c) => c.plan(cx),
+            Check::InCodeList(c) => c.plan(cx),
+            Check::Coverage(c) => c.plan(cx),
+            Check::Reference(c) => c.plan(cx),
+            Check::PeriodComplete(c) => c.plan(cx),
+            Check::MembersPresent(c) => c.plan(cx),
+            Check::Reconcile(c) => c.plan(cx),
+            Check::Conditional(c) => c.plan(cx),
+            Check::IdentityCodeLeak(c) => c.plan(cx),
+        }
+    }
+
+    pub fn table(&self) -> String {
+        self.needs()
+            .first()
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn columns(&self) -> Vec<String> {
+        self.needs()
+            .first()
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Shared: a string Series literal usable on the right of `is_in`.
+pub fn set_literal(name: &str, values: impl IntoIterator<Item = String>) -> Expr {
+    let v: Vec<String> = values.into_iter().collect();
+    lit(Series::new(name.into(), v)).implode(false)
+}
+
+/// Shared: the `where` filter every kind accepts, ANDed into `evaluated`.
+pub fn with_filter(
+    evaluated: Expr,
+    filter: &Option<predicate::Predicate>,
+    cx: &EvalCx,
+) -> Result<Expr, String> {
+    Ok(match filter {
+        Some(p) => evaluated.and(p.expr(cx)?),
+        None => evaluated,
+    })
+}
+
+/// Shared: polars errors become reasons a rule was not evaluated.
+pub fn pe(e: PolarsError) -> String {
+    format!(
+        "evaluation failed: {}",
+        e.to_string().lines().next().unwrap_or("")
+    )
+}

@@ -1,0 +1,56 @@
+//! `not-null`: the listed columns are filled (an empty CSV field counts as missing).
+//!
+//! ```toml
+//! [check]
+//! kind = "not-null"
+//! table = "activity"
+//! columns = ["event_id", "event_date"]
+//! ```
+
+use super::predicate::{parse_where, Predicate};
+use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use crate::rules::spanned::{Errors, Table};
+use polars::prelude::*;
+
+#[derive(Debug, Clone)]
+pub struct NotNull {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub filter: Option<Predicate>,
+}
+
+impl NotNull {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
+        let spec = cx.table(t, "table", errs)?;
+        let columns = cx.columns(t, "columns", spec, errs);
+        let filter = parse_where(t, spec, cx, errs);
+        t.finish(&["kind", "table", "columns", "where"], errs);
+        Some(NotNull {
+            table: spec.name.into(),
+            columns: columns?,
+            filter,
+        })
+    }
+
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        let mut cols = self.columns.clone();
+        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
+        vec![(self.table.clone(), cols)]
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let failing = self
+            .columns
+            .iter()
+            .fold(lit(false), |acc, c| acc.or(col(c.as_str()).is_null()));
+        let evaluated = with_filter(lit(true), &self.filter, cx)?;
+        Ok(Plan::Rows(RowPlan {
+            table: self.table.clone(),
+            failing: evaluated.clone().and(failing),
+            evaluated,
+            weight: None,
+            show: self.columns.clone(),
+            breakdown: None,
+        }))
+    }
+}

@@ -1,0 +1,102 @@
+//! `pattern`: values match a regular expression. The expression must match the WHOLE value
+//! (it is anchored as `^(?:re)$`), unlike Great Expectations' search semantics, because a
+//! code is either well-formed or not. `forbidden` flags values that DO match (e.g. a
+//! municipality code that lost its leading zero). Empty values are not evaluated.
+//!
+//! ```toml
+//! [check]
+//! kind = "pattern"
+//! table = "costs"
+//! column = "account"
+//! regex = "[0-9]{4}"
+//! ```
+
+use super::predicate::{parse_where, Predicate};
+use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use crate::rules::spanned::{Errors, Table};
+use polars::prelude::*;
+
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub table: String,
+    pub column: String,
+    pub regex: String,
+    /// True: values matching `regex` fail (the `forbidden` form).
+    pub forbidden: bool,
+    pub filter: Option<Predicate>,
+}
+
+impl Pattern {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
+        let spec = cx.table(t, "table", errs)?;
+        let column = cx.column(t, "column", spec, errs);
+        let (key, forbidden) = match (t.has("regex"), t.has("forbidden")) {
+            (true, false) => ("regex", false),
+            (false, true) => ("forbidden", true),
+            _ => {
+                errs.push_help(
+                    t.span.clone(),
+                    "a pattern check needs exactly one of `regex` and `forbidden`",
+                    "`regex` must match; `forbidden` must not",
+                );
+                t.finish(
+                    &["kind", "table", "column", "regex", "forbidden", "where"],
+                    errs,
+                );
+                return None;
+            }
+        };
+        let regex = t.str(key, errs);
+        if let Some(r) = &regex {
+            if let Err(e) = regex::Regex::new(r) {
+                errs.push(
+                    t.span_of(key),
+                    format!(
+                        "invalid regular expression: {}",
+                        e.to_string().lines().last().unwrap_or("").trim()
+                    ),
+                );
+            }
+        }
+        let filter = parse_where(t, spec, cx, errs);
+        t.finish(
+            &["kind", "table", "column", "regex", "forbidden", "where"],
+            errs,
+        );
+        Some(Pattern {
+            table: spec.name.into(),
+            column: column?,
+            regex: regex?,
+            forbidden,
+            filter,
+        })
+    }
+
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        let mut cols = vec![self.column.clone()];
+        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
+        vec![(self.table.clone(), cols)]
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let c = col(self.column.as_str());
+        let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
+        let matches = c
+            .cast(DataType::String)
+            .str()
+            .contains(lit(format!("^(?:{})$", self.regex)), true);
+        let bad = if self.forbidden {
+            matches
+        } else {
+            matches.not()
+        };
+        Ok(Plan::Rows(RowPlan {
+            table: self.table.clone(),
+            failing: evaluated.clone().and(bad),
+            evaluated,
+            weight: None,
+            show: vec![self.column.clone()],
+            breakdown: None,
+        }))
+    }
+}

@@ -1,0 +1,126 @@
+//! `period-complete`: every month of the package period has rows, optionally for every
+//! group of `by` that appears in the table (e.g. per cost centre). Items are months (or
+//! `group month`); the missing ones are listed.
+//!
+//! ```toml
+//! [check]
+//! kind = "period-complete"
+//! table = "costs"
+//! column = "month"
+//! ```
+
+use super::predicate::{parse_where, Predicate};
+use super::{pe, with_filter, EvalCx, Measure, ParseCx, Plan, Sample};
+use crate::package::contract::ColType;
+use crate::rules::spanned::{Errors, Table};
+use chrono::Datelike;
+use polars::prelude::*;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone)]
+pub struct PeriodComplete {
+    pub table: String,
+    pub column: String,
+    pub by: Option<String>,
+    pub filter: Option<Predicate>,
+}
+
+impl PeriodComplete {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
+        let spec = cx.table(t, "table", errs)?;
+        let column = cx.column(t, "column", spec, errs);
+        if let Some(c) = &column {
+            cx.expect_type(
+                spec,
+                c,
+                &[ColType::Date, ColType::Month],
+                t.span_of("column"),
+                errs,
+            );
+        }
+        let by = cx.opt_column(t, "by", spec, errs);
+        let filter = parse_where(t, spec, cx, errs);
+        t.finish(&["kind", "table", "column", "by", "where"], errs);
+        Some(PeriodComplete {
+            table: spec.name.into(),
+            column: column?,
+            by,
+            filter,
+        })
+    }
+
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        let mut cols = vec![self.column.clone()];
+        cols.extend(self.by.clone());
+        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
+        vec![(self.table.clone(), cols)]
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let (start, end) = cx.period()?;
+        let mut months = Vec::new();
+        let (mut y, mut m) = (start.year(), start.month());
+        while (y, m) <= (end.year(), end.month()) {
+            months.push(format!("{y:04}-{m:02}"));
+            (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        }
+        let d = col(self.column.as_str());
+        let ym = (d.clone().dt().year().cast(DataType::Int64) * lit(100i64)
+            + d.dt().month().cast(DataType::Int64))
+        .cast(DataType::String)
+        .alias("__ym");
+        let group = match &self.by {
+            Some(b) => col(b.as_str()).cast(DataType::String).alias("__g"),
+            None => lit("").alias("__g"),
+        };
+        let filter = with_filter(col(self.column.as_str()).is_not_null(), &self.filter, cx)?;
+        let df = cx
+            .frame(&self.table)?
+            .clone()
+            .lazy()
+            .filter(filter)
+            .select([group, ym])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .map_err(pe)?;
+        let g = crate::frame::strings(&crate::frame::column(&df, "__g").map_err(pe)?);
+        let m: Vec<Option<String>> =
+            crate::frame::strings(&crate::frame::column(&df, "__ym").map_err(pe)?)
+                .into_iter()
+                .map(|v| v.map(|v| format!("{}-{}", &v[..4.min(v.len())], &v[4.min(v.len())..])))
+                .collect();
+        let present: BTreeSet<(String, String)> = g
+            .into_iter()
+            .zip(m)
+            .map(|(g, m)| (g.unwrap_or_default(), m.unwrap_or_default()))
+            .collect();
+        let mut groups: BTreeSet<String> = present.iter().map(|(g, _)| g.clone()).collect();
+        if groups.is_empty() {
+            groups.insert(String::new());
+        }
+        let mut missing = Vec::new();
+        for g in &groups {
+            for month in &months {
+                if !present.contains(&(g.clone(), month.clone())) {
+                    let key = if g.is_empty() {
+                        month.clone()
+                    } else {
+                        format!("{g} {month}")
+                    };
+                    let mut s = Sample::key(key).with("month", month.clone());
+                    if let Some(b) = &self.by {
+                        s = s.with(b, g.clone());
+                    }
+                    missing.push(s);
+                }
+            }
+        }
+        let failing = missing.len() as u64;
+        missing.truncate(cx.sample_limit);
+        Ok(Plan::Done(Measure::items(
+            (groups.len() * months.len()) as u64,
+            missing,
+            failing,
+        )))
+    }
+}

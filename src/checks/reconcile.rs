@@ -1,0 +1,305 @@
+//! `reconcile`: aggregates of two sides agree by key. Each side is a table grouped `by`
+//! columns, summing a column (`sum`) or counting rows, optionally filtered (`where`); the
+//! right side may instead be official figures keyed by the region (`figures`). `flag`
+//! chooses what fails: `missing-left` (key only on the right), `missing-right` (key only on
+//! the left), `mismatch` (both, outside `tolerance`), `out-of-band` (right ÷ left × `scale`
+//! outside `band`, e.g. euros per visit). Items are keys.
+//!
+//! ```toml
+//! [check]
+//! kind = "reconcile"
+//! left = { table = "activity", by = ["service_code"] }
+//! right = { table = "costs", by = ["service_code"], sum = "amount_eur" }
+//! flag = ["missing-right"]
+//! ```
+
+use super::predicate::Predicate;
+use super::{pe, EvalCx, Measure, ParseCx, Plan, Sample};
+use crate::package::contract::ColType;
+use crate::rules::spanned::{Errors, Table};
+use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const FLAGS: &[&str] = &["missing-left", "missing-right", "mismatch", "out-of-band"];
+
+#[derive(Debug, Clone)]
+pub enum Side {
+    Table {
+        table: String,
+        by: Vec<String>,
+        sum: Option<String>,
+        filter: Option<Predicate>,
+    },
+    Figures {
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Reconcile {
+    pub left: Side,
+    pub right: Side,
+    pub flag: Vec<String>,
+    pub relative: f64,
+    pub absolute: f64,
+    pub band: Option<(f64, f64)>,
+    pub scale: f64,
+}
+
+fn parse_side(t: &Table, key: &str, cx: &ParseCx, errs: &mut Errors) -> Option<Side> {
+    let Some(s) = t.table(key, errs) else {
+        t.missing(key, errs);
+        return None;
+    };
+    if s.has("figures") {
+        let id = s.str("figures", errs);
+        s.finish(&["figures"], errs);
+        return id.map(|id| Side::Figures { id });
+    }
+    let spec = cx.table(&s, "table", errs)?;
+    let by = if s.has("by") {
+        cx.columns(&s, "by", spec, errs)
+    } else {
+        Some(Vec::new())
+    };
+    let sum = cx.opt_column(&s, "sum", spec, errs);
+    if let Some(c) = &sum {
+        cx.expect_type(
+            spec,
+            c,
+            &[ColType::Integer, ColType::Number],
+            s.span_of("sum"),
+            errs,
+        );
+    }
+    let filter = s
+        .get("where")
+        .and_then(|v| Predicate::parse_value(v, spec, cx, errs));
+    s.finish(&["table", "by", "sum", "where", "figures"], errs);
+    Some(Side::Table {
+        table: spec.name.into(),
+        by: by?,
+        sum,
+        filter,
+    })
+}
+
+impl Reconcile {
+    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
+        let left = parse_side(t, "left", cx, errs);
+        let right = parse_side(t, "right", cx, errs);
+        if let (Some(Side::Table { by: a, .. }), Some(Side::Table { by: b, .. })) = (&left, &right)
+        {
+            if a.len() != b.len() {
+                errs.push(
+                    t.span_of("right"),
+                    format!(
+                        "left groups by {} columns, right by {}: keys must line up",
+                        a.len(),
+                        b.len()
+                    ),
+                );
+            }
+        }
+        if matches!(left, Some(Side::Figures { .. })) {
+            errs.push(
+                t.span_of("left"),
+                "official `figures` can only be the right side",
+            );
+        }
+        let flag = t.strings("flag", errs).unwrap_or_else(|| {
+            vec![
+                "missing-left".into(),
+                "missing-right".into(),
+                "mismatch".into(),
+            ]
+        });
+        for f in &flag {
+            if !FLAGS.contains(&f.as_str()) {
+                let help = crate::suggest::best(f, FLAGS.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| format!("one of: {}", FLAGS.join(", ")));
+                errs.push_help(t.span_of("flag"), format!("unknown flag `{f}`"), help);
+            }
+        }
+        let (mut relative, mut absolute) = (0.0, 0.0);
+        if let Some(tol) = t.table("tolerance", errs) {
+            relative = tol.f64("relative", errs).unwrap_or(0.0);
+            absolute = tol.f64("absolute", errs).unwrap_or(0.0);
+            tol.finish(&["relative", "absolute"], errs);
+        }
+        let (mut band, mut scale) = (None, 1.0);
+        if let Some(b) = t.table("band", errs) {
+            match (b.f64("min", errs), b.f64("max", errs)) {
+                (Some(lo), Some(hi)) if lo <= hi => band = Some((lo, hi)),
+                _ => errs.push(b.span.clone(), "a band needs `min` ≤ `max`"),
+            }
+            scale = b.f64("scale", errs).unwrap_or(1.0);
+            b.finish(&["min", "max", "scale"], errs);
+        }
+        if flag.iter().any(|f| f == "out-of-band") && band.is_none() {
+            errs.push(t.span_of("flag"), "`out-of-band` needs a `band`");
+        }
+        t.finish(
+            &["kind", "left", "right", "flag", "tolerance", "band"],
+            errs,
+        );
+        Some(Reconcile {
+            left: left?,
+            right: right?,
+            flag,
+            relative,
+            absolute,
+            band,
+            scale,
+        })
+    }
+
+    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+        [&self.left, &self.right]
+            .into_iter()
+            .filter_map(|s| match s {
+                Side::Table {
+                    table,
+                    by,
+                    sum,
+                    filter,
+                } => {
+                    let mut cols = by.clone();
+                    cols.extend(sum.clone());
+                    cols.extend(filter.iter().flat_map(|f| f.columns()));
+                    Some((table.clone(), cols))
+                }
+                Side::Figures { .. } => None,
+            })
+            .collect()
+    }
+
+    fn aggregate(side: &Side, cx: &EvalCx) -> Result<BTreeMap<String, f64>, String> {
+        match side {
+            Side::Figures { id } => {
+                let f = cx
+                    .registry
+                    .figures(id)
+                    .ok_or_else(|| format!("official figures `{id}` are not known"))?;
+                let region = cx.region()?;
+                let v = f
+                    .values
+                    .get(&region)
+                    .ok_or_else(|| format!("`{id}` has no figure for region {region}"))?;
+                Ok(BTreeMap::from([(String::new(), *v)]))
+            }
+            Side::Table {
+                table,
+                by,
+                sum,
+                filter,
+            } => {
+                let mut lf = cx.frame(table)?.clone().lazy();
+                if let Some(f) = filter {
+                    lf = lf.filter(f.expr(cx)?);
+                }
+                let key = if by.is_empty() {
+                    lit("").alias("__k")
+                } else {
+                    concat_str(
+                        by.iter()
+                            .map(|c| col(c.as_str()).cast(DataType::String).fill_null(lit("∅")))
+                            .collect::<Vec<_>>(),
+                        " ",
+                        false,
+                    )
+                    .alias("__k")
+                };
+                let value = match sum {
+                    Some(s) => col(s.as_str()).cast(DataType::Float64).sum().alias("__v"),
+                    None => len().cast(DataType::Float64).alias("__v"),
+                };
+                let df = lf
+                    .with_column(key)
+                    .group_by([col("__k")])
+                    .agg([value])
+                    .collect()
+                    .map_err(pe)?;
+                let keys = crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?);
+                let vals = crate::frame::f64s(&crate::frame::column(&df, "__v").map_err(pe)?)
+                    .map_err(pe)?;
+                Ok(keys
+                    .into_iter()
+                    .zip(vals)
+                    .map(|(k, v)| (k.unwrap_or_default(), v.unwrap_or(0.0)))
+                    .collect())
+            }
+        }
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let left = Self::aggregate(&self.left, cx)?;
+        let mut right = Self::aggregate(&self.right, cx)?;
+        if matches!(self.right, Side::Figures { .. }) {
+            // Figures are keyed by region; the left side is a total.
+            if let Some(v) = right.remove("") {
+                for k in left.keys() {
+                    right.insert(k.clone(), v);
+                }
+            }
+        }
+        let on = |f: &str| self.flag.iter().any(|x| x == f);
+        let keys: BTreeSet<&String> = left.keys().chain(right.keys()).collect();
+        let mut failing = Vec::new();
+        for k in &keys {
+            let (l, r) = (left.get(*k), right.get(*k));
+            let why = match (l, r) {
+                (Some(_), None) if on("missing-right") => Some("missing on the right"),
+                (None, Some(_)) if on("missing-left") => Some("missing on the left"),
+                (Some(l), Some(r)) => {
+                    let diff = (l - r).abs();
+                    let limit = self.absolute.max(self.relative * l.abs().max(r.abs()));
+                    if on("mismatch") && diff > limit + 1e-9 {
+                        Some("values differ")
+                    } else if on("out-of-band")
+                        && self.band.is_some_and(|(lo, hi)| {
+                            let ratio = if *l != 0.0 {
+                                r / l * self.scale
+                            } else {
+                                f64::INFINITY
+                            };
+                            !(lo..=hi).contains(&ratio)
+                        })
+                    {
+                        Some("ratio outside the band")
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                let key = if k.is_empty() {
+                    "total".to_string()
+                } else {
+                    (*k).clone()
+                };
+                let mut s = Sample::key(key).with("problem", why);
+                if let Some(l) = l {
+                    s = s.with("left", crate::frame::number(*l));
+                }
+                if let Some(r) = r {
+                    s = s.with("right", crate::frame::number(*r));
+                }
+                if let (Some(l), Some(r)) = (l, r) {
+                    if *l != 0.0 && self.band.is_some() {
+                        s = s.with(
+                            "ratio",
+                            crate::frame::number((r / l * self.scale * 100.0).round() / 100.0),
+                        );
+                    }
+                }
+                failing.push(s);
+            }
+        }
+        let n = failing.len() as u64;
+        failing.truncate(cx.sample_limit);
+        Ok(Plan::Done(Measure::items(keys.len() as u64, failing, n)))
+    }
+}

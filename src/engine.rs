@@ -1,0 +1,359 @@
+//! Runs rules over packages. All row-level rules on one table are fused into a single
+//! polars `select` (one pass over the table, whatever the number of rules); aggregate
+//! rules run their own small plans. Packages run in parallel with rayon. A rule whose
+//! table or column is absent is "not evaluated", never passed.
+
+use crate::checks::{pe, BreakdownRow, EvalCx, Measure, Plan, RowPlan, Sample};
+use crate::codelist::Registry;
+use crate::frame;
+use crate::package::{Package, LINE};
+use crate::report::{Finding, Measured, PackageReport, Status, Summary, Verdict};
+use crate::rules::{Rule, Severity};
+use polars::prelude::*;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// How many failing rows or items a finding shows.
+pub const SAMPLE_LIMIT: usize = 10;
+const BREAKDOWN_LIMIT: usize = 10;
+
+pub struct Engine<'a> {
+    pub rules: &'a [Rule],
+    pub registry: &'a Registry,
+    pub pins: &'a BTreeMap<String, String>,
+    pub sample_limit: usize,
+}
+
+impl Engine<'_> {
+    /// Loads and checks packages in parallel; the report keeps the input order.
+    pub fn run_paths(&self, paths: &[PathBuf]) -> Vec<PackageReport> {
+        paths
+            .par_iter()
+            .map(|p| self.run(&Package::open(p, self.registry)))
+            .collect()
+    }
+
+    pub fn run(&self, pkg: &Package) -> PackageReport {
+        let cx = EvalCx {
+            package: pkg,
+            registry: self.registry,
+            pins: self.pins,
+            sample_limit: self.sample_limit,
+        };
+        let mut findings = Vec::new();
+        let mut row_plans: BTreeMap<String, Vec<(usize, RowPlan)>> = BTreeMap::new();
+        if pkg.descriptor.is_some() {
+            for (i, rule) in self.rules.iter().enumerate() {
+                if let Some(reason) = missing_input(rule, pkg) {
+                    findings.push(not_evaluated(rule, pkg, reason));
+                    continue;
+                }
+                match rule.check.plan(&cx) {
+                    Ok(Plan::Rows(p)) => row_plans.entry(p.table.clone()).or_default().push((i, p)),
+                    Ok(Plan::Done(m)) => findings.push(finding(rule, pkg, m)),
+                    Err(reason) => findings.push(not_evaluated(rule, pkg, reason)),
+                }
+            }
+            for (table, plans) in row_plans {
+                let df = &pkg.table(&table).expect("checked by missing_input").df;
+                match fused(df, &plans, self.sample_limit) {
+                    Ok(measures) => {
+                        for ((i, _), m) in plans.iter().zip(measures) {
+                            findings.push(finding(&self.rules[*i], pkg, m));
+                        }
+                    }
+                    Err(e) => {
+                        for (i, _) in &plans {
+                            findings.push(not_evaluated(&self.rules[*i], pkg, pe(e.clone())));
+                        }
+                    }
+                }
+            }
+        }
+        let d = pkg.descriptor.as_ref();
+        PackageReport {
+            package: pkg.name(),
+            source: pkg.source.clone(),
+            region: d.map(|d| d.region.clone()),
+            period: d.map(|d| [d.period_start.to_string(), d.period_end.to_string()]),
+            classifications: d.map(|d| d.classifications.clone()).unwrap_or_default(),
+            verdict: Verdict::Conformant,
+            summary: Summary::default(),
+            input_problems: pkg.problems.clone(),
+            findings,
+        }
+        .finish()
+    }
+}
+
+/// Why a rule cannot run on this package, if it cannot.
+fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
+    for (table, cols) in rule.check.needs() {
+        if table == "*" {
+            continue;
+        }
+        let Some(t) = pkg.table(&table) else {
+            let declared = pkg
+                .descriptor
+                .as_ref()
+                .is_some_and(|d| d.resources.iter().any(|r| r.name == table));
+            return Some(if declared {
+                format!("table `{table}` could not be read (see the input problems)")
+            } else {
+                format!("table `{table}` is not in the package")
+            });
+        };
+        for c in cols {
+            if c != LINE && !t.has(&c) {
+                return Some(format!("column `{c}` is not in `{table}`"));
+            }
+        }
+    }
+    None
+}
+
+/// Evaluates every row-level plan of one table in one pass.
+fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize) -> PolarsResult<Vec<Measure>> {
+    let mut exprs = Vec::new();
+    for (k, (_, p)) in plans.iter().enumerate() {
+        let (ev, fail) = (
+            p.evaluated.clone().fill_null(lit(false)),
+            p.failing.clone().fill_null(lit(false)),
+        );
+        exprs.push(
+            ev.clone()
+                .cast(DataType::UInt64)
+                .sum()
+                .alias(format!("e{k}")),
+        );
+        exprs.push(
+            fail.clone()
+                .cast(DataType::UInt64)
+                .sum()
+                .alias(format!("f{k}")),
+        );
+        if let Some(w) = &p.weight {
+            exprs.push(
+                w.clone()
+                    .filter(ev)
+                    .sum()
+                    .cast(DataType::Float64)
+                    .alias(format!("we{k}")),
+            );
+            exprs.push(
+                w.clone()
+                    .filter(fail.clone())
+                    .sum()
+                    .cast(DataType::Float64)
+                    .alias(format!("wf{k}")),
+            );
+        }
+        exprs.push(
+            col(LINE)
+                .filter(fail.clone())
+                .head(Some(limit))
+                .implode(true)
+                .alias(format!("l{k}")),
+        );
+        for (j, c) in p.show.iter().enumerate() {
+            exprs.push(
+                col(c.as_str())
+                    .filter(fail.clone())
+                    .head(Some(limit))
+                    .implode(true)
+                    .alias(format!("s{k}_{j}")),
+            );
+        }
+    }
+    let out = df.clone().lazy().select(exprs).collect()?;
+    let mut measures = Vec::new();
+    for (k, (_, p)) in plans.iter().enumerate() {
+        let evaluated = frame::scalar_u64(&out, &format!("e{k}"))?;
+        let failing = frame::scalar_u64(&out, &format!("f{k}"))?;
+        let (total_weight, failing_weight) = if p.weight.is_some() {
+            (
+                frame::scalar_f64(&out, &format!("we{k}"))?.unwrap_or(0.0),
+                frame::scalar_f64(&out, &format!("wf{k}"))?.unwrap_or(0.0),
+            )
+        } else {
+            (evaluated as f64, failing as f64)
+        };
+        let lines = frame::u64s(&frame::list0(&out, &format!("l{k}"))?)?;
+        let shown: Vec<Vec<Option<String>>> = (0..p.show.len())
+            .map(|j| frame::list0(&out, &format!("s{k}_{j}")).map(|s| frame::strings(&s)))
+            .collect::<PolarsResult<_>>()?;
+        let samples = lines
+            .iter()
+            .enumerate()
+            .map(|(r, line)| Sample {
+                line: Some(*line),
+                key: None,
+                values: p
+                    .show
+                    .iter()
+                    .zip(&shown)
+                    .map(|(c, v)| (c.clone(), v.get(r).cloned().flatten()))
+                    .collect(),
+            })
+            .collect();
+        let breakdown = match &p.breakdown {
+            Some(by) if failing > 0 => breakdown(df, p, by)?,
+            _ => Vec::new(),
+        };
+        measures.push(Measure {
+            evaluated,
+            failing,
+            total_weight,
+            failing_weight,
+            samples,
+            breakdown,
+            notes: Vec::new(),
+        });
+    }
+    Ok(measures)
+}
+
+/// Failing rows and weight by group, largest failing weight first.
+fn breakdown(df: &DataFrame, p: &RowPlan, by: &str) -> PolarsResult<Vec<BreakdownRow>> {
+    let w = p.weight.clone().unwrap_or(lit(1.0));
+    let out = df
+        .clone()
+        .lazy()
+        .with_columns([
+            p.evaluated.clone().fill_null(lit(false)).alias("__e"),
+            p.failing.clone().fill_null(lit(false)).alias("__f"),
+            w.cast(DataType::Float64).alias("__w"),
+        ])
+        .filter(col("__e"))
+        .group_by([col(by).cast(DataType::String).alias("__g")])
+        .agg([
+            len().cast(DataType::UInt64).alias("rows"),
+            col("__f").cast(DataType::UInt64).sum().alias("frows"),
+            col("__w").sum().alias("total"),
+            col("__w").filter(col("__f")).sum().alias("failing"),
+        ])
+        .filter(col("frows").gt(lit(0)))
+        .collect()?;
+    let groups = frame::strings(&frame::column(&out, "__g")?);
+    let rows = frame::u64s(&frame::column(&out, "rows")?)?;
+    let frows = frame::u64s(&frame::column(&out, "frows")?)?;
+    let total = frame::f64s(&frame::column(&out, "total")?)?;
+    let failing = frame::f64s(&frame::column(&out, "failing")?)?;
+    let mut v: Vec<BreakdownRow> = (0..groups.len())
+        .map(|i| BreakdownRow {
+            group: groups[i].clone(),
+            rows: rows[i],
+            failing_rows: frows[i],
+            total: total[i].unwrap_or(0.0),
+            failing: failing[i].unwrap_or(0.0),
+        })
+        .collect();
+    // Deterministic: by failing weight, then group name.
+    v.sort_by(|a, b| {
+        b.failing
+            .total_cmp(&a.failing)
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    v.truncate(BREAKDOWN_LIMIT);
+    Ok(v)
+}
+
+fn base(rule: &Rule, pkg: &Package) -> Finding {
+    let table = rule.check.table();
+    let t = pkg.table(&table);
+    Finding {
+        rule: rule.id.clone(),
+        title: rule.title.clone(),
+        family: rule.family.clone(),
+        severity: rule.severity.as_str().to_string(),
+        perspectives: rule.perspectives.clone(),
+        kind: rule.check.kind().to_string(),
+        table,
+        columns: rule.check.columns(),
+        status: Status::NotEvaluated,
+        reason: None,
+        rows_evaluated: 0,
+        rows_failing: 0,
+        failing_share: 0.0,
+        measured: Measured {
+            name: measured_name(rule).into(),
+            value: 0.0,
+        },
+        threshold: threshold_text(rule),
+        samples: Vec::new(),
+        breakdown: Vec::new(),
+        notes: Vec::new(),
+        position: t.map(|t| t.position).unwrap_or("line").to_string(),
+        file: t.map(|t| t.file.clone()).unwrap_or_default(),
+    }
+}
+
+fn measured_name(rule: &Rule) -> &'static str {
+    if rule.threshold.fail.min_share.is_some() || rule.check.kind() == "coverage" {
+        "coverage"
+    } else {
+        "failing share"
+    }
+}
+
+fn threshold_text(rule: &Rule) -> String {
+    let mut s = rule.threshold.fail.describe();
+    if let Some(w) = &rule.threshold.warn {
+        s.push_str(&format!("; warning unless {}", w.describe()));
+    }
+    s
+}
+
+fn not_evaluated(rule: &Rule, pkg: &Package, reason: String) -> Finding {
+    Finding {
+        reason: Some(reason),
+        ..base(rule, pkg)
+    }
+}
+
+fn finding(rule: &Rule, pkg: &Package, m: Measure) -> Finding {
+    let share = m.failing_share();
+    let passes = rule.threshold.fail.holds(m.failing, share);
+    let warn_ok = rule
+        .threshold
+        .warn
+        .as_ref()
+        .is_none_or(|w| w.holds(m.failing, share));
+    let status = match (passes, warn_ok, rule.severity) {
+        (true, true, _) => Status::Pass,
+        (true, false, _) => Status::Warning,
+        (false, _, Severity::Error) => Status::Fail,
+        (false, _, Severity::Warning) => Status::Warning,
+        (false, _, Severity::Info) => Status::Info,
+    };
+    let value = if measured_name(rule) == "coverage" {
+        1.0 - share
+    } else {
+        share
+    };
+    let mut f = base(rule, pkg);
+    if rule.check.kind() == "identity-code-leak" {
+        f.table = "*".into();
+        f.file = String::new();
+    }
+    Finding {
+        status,
+        rows_evaluated: m.evaluated,
+        rows_failing: m.failing,
+        failing_share: round(share),
+        measured: Measured {
+            value: round(value),
+            ..f.measured.clone()
+        },
+        samples: m.samples,
+        breakdown: m.breakdown,
+        notes: m.notes,
+        ..f
+    }
+}
+
+/// Shares are rounded so reports do not carry float noise between platforms.
+fn round(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}

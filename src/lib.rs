@@ -1,0 +1,15 @@
+//! sotecheck: data-quality validation and conformance reports for the data packages that
+//! Finnish wellbeing services counties submit for national comparison.
+
+pub mod checks;
+pub mod cli;
+pub mod codelist;
+pub mod engine;
+pub mod examples;
+pub mod frame;
+pub mod package;
+pub mod report;
+pub mod rules;
+pub mod suggest;
+pub mod suite;
+pub mod text;

@@ -1,0 +1,13 @@
+use clap::Parser;
+
+fn main() {
+    let cli = sotecheck::cli::Cli::parse();
+    let code = match sotecheck::cli::run(cli) {
+        Ok(code) => code,
+        Err(sotecheck::cli::UsageError(msg)) => {
+            eprintln!("error: {msg}");
+            2
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,215 @@
+//! A region's data package (shared/design/package-format.md): opening a folder or a .zip,
+//! reading the descriptor and loading every table, with every input problem recorded.
+
+pub mod contract;
+pub mod descriptor;
+pub mod load;
+pub mod problem;
+
+use crate::codelist::Registry;
+use chrono::NaiveDate;
+use descriptor::Descriptor;
+pub use load::{Table, LINE};
+use problem::{InputProblem, Level, ProblemCode};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A loaded package: its descriptor, the tables that could be read and what was wrong.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// The path as the user gave it.
+    pub source: String,
+    pub descriptor: Option<Descriptor>,
+    pub tables: BTreeMap<String, Table>,
+    pub problems: Vec<InputProblem>,
+}
+
+impl Package {
+    pub fn name(&self) -> String {
+        self.descriptor
+            .as_ref()
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| {
+                Path::new(&self.source)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| self.source.clone())
+            })
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+
+    pub fn has_input_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.level == Level::Error)
+    }
+
+    pub fn period(&self) -> Option<(NaiveDate, NaiveDate)> {
+        self.descriptor
+            .as_ref()
+            .map(|d| (d.period_start, d.period_end))
+    }
+
+    /// Opens and loads a package folder or `.zip`.
+    pub fn open(path: &Path, registry: &Registry) -> Package {
+        let source = path.display().to_string();
+        let mut pkg = Package {
+            source: source.clone(),
+            descriptor: None,
+            tables: BTreeMap::new(),
+            problems: Vec::new(),
+        };
+        let scratch = match Scratch::new() {
+            Ok(s) => s,
+            Err(e) => {
+                pkg.problems.push(InputProblem::error(
+                    ProblemCode::PackageUnreadable,
+                    &source,
+                    format!("cannot create a scratch folder: {e}"),
+                ));
+                return pkg;
+            }
+        };
+        let root = if path.is_dir() {
+            path.to_path_buf()
+        } else if path.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        {
+            match unzip(path, &scratch.0) {
+                Ok(r) => r,
+                Err(e) => {
+                    pkg.problems.push(InputProblem::error(
+                        ProblemCode::PackageUnreadable,
+                        &source,
+                        format!("cannot read the .zip: {e}"),
+                    ));
+                    return pkg;
+                }
+            }
+        } else {
+            let why = if path.exists() {
+                "is neither a folder nor a .zip"
+            } else {
+                "does not exist"
+            };
+            pkg.problems.push(
+                InputProblem::error(
+                    ProblemCode::PackageUnreadable,
+                    &source,
+                    format!("the package {why}"),
+                )
+                .help("give a package folder holding datapackage.json, or a .zip of one"),
+            );
+            return pkg;
+        };
+        let desc_path = root.join(descriptor::FILE);
+        let text = match std::fs::read_to_string(&desc_path) {
+            Ok(t) => t,
+            Err(e) => {
+                pkg.problems.push(
+                    InputProblem::error(
+                        ProblemCode::DescriptorInvalid,
+                        descriptor::FILE,
+                        format!("cannot read datapackage.json: {e}"),
+                    )
+                    .help("a package folder must hold a datapackage.json descriptor"),
+                );
+                return pkg;
+            }
+        };
+        let Some(desc) = descriptor::parse(&text, registry, &mut pkg.problems) else {
+            return pkg;
+        };
+        let mut ctx = load::LoadContext {
+            root: &root,
+            scratch: &scratch.0,
+            problems: &mut pkg.problems,
+        };
+        for res in &desc.resources {
+            if contract::table(&res.name).is_none() {
+                ctx.problems.push(
+                    InputProblem::warning(
+                        ProblemCode::ResourceUnknown,
+                        &res.path,
+                        format!(
+                            "resource `{}` is not a table of the contract; it is ignored",
+                            res.name
+                        ),
+                    )
+                    .help(format!(
+                        "the tables are: {}",
+                        contract::table_names().collect::<Vec<_>>().join(", ")
+                    )),
+                );
+            }
+        }
+        for spec in contract::TABLES {
+            match desc.resources.iter().find(|r| r.name == spec.name) {
+                Some(res) => {
+                    if let Some(t) = load::load(spec, res, &mut ctx) {
+                        pkg.tables.insert(spec.name.to_string(), t);
+                    }
+                }
+                None if spec.required => ctx.problems.push(
+                    InputProblem::error(
+                        ProblemCode::TableMissing,
+                        descriptor::FILE,
+                        format!("required table `{}` has no resource", spec.name),
+                    )
+                    .table(spec.name)
+                    .help(format!(
+                        "add {{\"name\": \"{0}\", \"path\": \"{0}.csv\"}} to `resources`",
+                        spec.name
+                    )),
+                ),
+                None => {}
+            }
+        }
+        pkg.descriptor = Some(desc);
+        pkg
+    }
+}
+
+/// A scratch folder removed when the package is loaded (tables are in memory by then).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> std::io::Result<Scratch> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("sotecheck-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Extracts a .zip and returns the folder holding datapackage.json (the zip's root or its
+/// single top folder).
+fn unzip(path: &Path, scratch: &Path) -> Result<PathBuf, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
+    let out = scratch.join("zip");
+    archive.extract(&out).map_err(|e| e.to_string())?;
+    if out.join(descriptor::FILE).is_file() {
+        return Ok(out);
+    }
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&out)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(descriptor::FILE).is_file())
+        .collect();
+    match dirs.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err("no datapackage.json at its root or in a top folder".into()),
+        _ => Err("more than one folder with a datapackage.json".into()),
+    }
+}

@@ -1,0 +1,157 @@
+//! Input problems: what is wrong with a package as delivered (descriptor, files, encoding,
+//! columns, unparsable values), with the place. They are data; reports render them.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// The package cannot be judged as delivered: exit code 2.
+    Error,
+    /// Reported, does not stop the run.
+    Warning,
+}
+
+/// Every kind of input problem, kebab-case in reports. Public API: the full list is
+/// snapshotted by the test-suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemCode {
+    /// The package path is neither a folder nor a .zip, or cannot be read.
+    PackageUnreadable,
+    /// `datapackage.json` is missing or not valid JSON.
+    DescriptorInvalid,
+    /// The `sote` property is missing or incomplete.
+    SoteMissing,
+    /// `sote.region` is not a reporting wellbeing services county.
+    RegionUnknown,
+    /// `sote.period` is not a pair of ISO dates with start ≤ end.
+    PeriodInvalid,
+    /// A `sote.classifications` entry names a code list sotecheck does not have.
+    ClassificationUnknown,
+    /// A required table has no resource in the descriptor.
+    TableMissing,
+    /// A resource's file does not exist.
+    FileMissing,
+    /// A resource names a table the contract does not know; it is ignored.
+    ResourceUnknown,
+    /// A resource's `format` or `encoding` is not supported.
+    FormatUnsupported,
+    /// The file is not valid in its declared encoding.
+    EncodingInvalid,
+    /// The header holds another delimiter than the declared one.
+    DelimiterMismatch,
+    /// The file could not be parsed (ragged rows, broken quoting, corrupt Parquet).
+    FileUnparsable,
+    /// A required column is absent.
+    ColumnMissing,
+    /// A column the contract does not define; it is ignored.
+    ColumnUnknown,
+    /// A column name appears twice.
+    ColumnDuplicate,
+    /// Values that are not of the column's type (date, month, integer, number).
+    ValueUnparsable,
+    /// Numbers written with a decimal comma that the descriptor does not declare.
+    DecimalCommaUndeclared,
+    /// A code column stored as a number in Parquet: leading zeros are lost.
+    CodeStoredAsNumber,
+}
+
+impl ProblemCode {
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    pub const ALL: &'static [ProblemCode] = &[
+        ProblemCode::PackageUnreadable,
+        ProblemCode::DescriptorInvalid,
+        ProblemCode::SoteMissing,
+        ProblemCode::RegionUnknown,
+        ProblemCode::PeriodInvalid,
+        ProblemCode::ClassificationUnknown,
+        ProblemCode::TableMissing,
+        ProblemCode::FileMissing,
+        ProblemCode::ResourceUnknown,
+        ProblemCode::FormatUnsupported,
+        ProblemCode::EncodingInvalid,
+        ProblemCode::DelimiterMismatch,
+        ProblemCode::FileUnparsable,
+        ProblemCode::ColumnMissing,
+        ProblemCode::ColumnUnknown,
+        ProblemCode::ColumnDuplicate,
+        ProblemCode::ValueUnparsable,
+        ProblemCode::DecimalCommaUndeclared,
+        ProblemCode::CodeStoredAsNumber,
+    ];
+}
+
+/// One problem with the delivered package and where it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputProblem {
+    pub code: ProblemCode,
+    pub level: Level,
+    /// File inside the package (or the package itself).
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// First line (CSV, 1-based incl. header) or row (Parquet) where it occurs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// How many values or rows are affected (1 for structural problems).
+    pub count: u64,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl InputProblem {
+    pub fn new(
+        code: ProblemCode,
+        level: Level,
+        file: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        InputProblem {
+            code,
+            level,
+            file: file.into(),
+            table: None,
+            column: None,
+            line: None,
+            count: 1,
+            message: message.into(),
+            help: None,
+        }
+    }
+    pub fn error(code: ProblemCode, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Level::Error, file, message)
+    }
+    pub fn warning(code: ProblemCode, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Level::Warning, file, message)
+    }
+    pub fn table(mut self, t: &str) -> Self {
+        self.table = Some(t.to_string());
+        self
+    }
+    pub fn column(mut self, c: &str) -> Self {
+        self.column = Some(c.to_string());
+        self
+    }
+    pub fn line(mut self, l: u64) -> Self {
+        self.line = Some(l);
+        self
+    }
+    pub fn count(mut self, n: u64) -> Self {
+        self.count = n;
+        self
+    }
+    pub fn help(mut self, h: impl Into<String>) -> Self {
+        self.help = Some(h.into());
+        self
+    }
+}

@@ -1,0 +1,226 @@
+//! The terminal view: a summary table per package, the input problems, then one miette
+//! diagnostic per failing or warning rule with the rows that show the defect.
+
+use super::{Finding, PackageReport, Report, Status, Verdict};
+use crate::package::problem::Level;
+use crate::rules::model::pct;
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+
+#[derive(Debug)]
+struct FindingDiag<'a>(&'a Finding, String);
+
+impl std::fmt::Display for FindingDiag<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.title)
+    }
+}
+impl std::error::Error for FindingDiag<'_> {}
+impl Diagnostic for FindingDiag<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.0.rule))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.0.status {
+            Status::Fail => miette::Severity::Error,
+            Status::Warning => miette::Severity::Warning,
+            _ => miette::Severity::Advice,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.1))
+    }
+}
+
+fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push('\u{a0}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Conformant => "CONFORMANT",
+        Verdict::GateFailed => "NOT CONFORMANT (gate failed)",
+        Verdict::InputError => "INPUT ERROR (the package could not be fully read)",
+    }
+}
+
+fn package(p: &PackageReport, out: &mut String) {
+    out.push_str(&format!("package {} ({})\n", p.package, p.source));
+    if let (Some(r), Some(period)) = (&p.region, &p.period) {
+        let cls: Vec<String> = p
+            .classifications
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        out.push_str(&format!(
+            "  region {r} · period {} … {} · {}\n",
+            period[0],
+            period[1],
+            cls.join(" · ")
+        ));
+    }
+    out.push_str(&format!("  verdict: {}\n", verdict(p.verdict)));
+    if !p.input_problems.is_empty() {
+        out.push_str("\ninput problems:\n");
+        for x in &p.input_problems {
+            let lvl = if x.level == Level::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            let mut place = x.file.clone();
+            if let Some(l) = x.line {
+                place.push_str(&format!(":{l}"));
+            }
+            if let Some(c) = &x.column {
+                place.push_str(&format!(" column `{c}`"));
+            }
+            out.push_str(&format!(
+                "  {lvl}[{}] {place}: {}\n",
+                x.code.as_str(),
+                x.message
+            ));
+            if let Some(h) = &x.help {
+                out.push_str(&format!("      help: {h}\n"));
+            }
+        }
+    }
+    if p.findings.is_empty() {
+        return;
+    }
+    let w = p
+        .findings
+        .iter()
+        .map(|f| f.rule.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    out.push_str(&format!(
+        "\n  {:<13} {:<w$}  {:<12} {:>10} {:>9} {:>10}  threshold\n",
+        "status", "rule", "table", "evaluated", "failing", "measured"
+    ));
+    for f in &p.findings {
+        let measured = if f.status == Status::NotEvaluated {
+            "—".to_string()
+        } else {
+            format!(
+                "{} {}",
+                pct(f.measured.value),
+                if f.measured.name == "coverage" {
+                    "cov"
+                } else {
+                    ""
+                }
+            )
+            .trim()
+            .to_string()
+        };
+        out.push_str(&format!(
+            "  {:<13} {:<w$}  {:<12} {:>10} {:>9} {:>10}  {}\n",
+            f.status.as_str().to_uppercase(),
+            f.rule,
+            f.table,
+            fmt_count(f.rows_evaluated),
+            fmt_count(f.rows_failing),
+            measured,
+            if f.status == Status::NotEvaluated {
+                f.reason.clone().unwrap_or_default()
+            } else {
+                f.threshold.clone()
+            }
+        ));
+    }
+    let handler =
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
+    for f in p
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warning | Status::Info))
+    {
+        let mut help = format!(
+            "{} of {} {} failing ({}) in {}{}; threshold: {}",
+            fmt_count(f.rows_failing),
+            fmt_count(f.rows_evaluated),
+            if f.samples.iter().any(|s| s.line.is_some()) {
+                "rows"
+            } else {
+                "items"
+            },
+            pct(f.failing_share),
+            f.table,
+            if f.columns.is_empty() {
+                String::new()
+            } else {
+                format!(".{}", f.columns.join(","))
+            },
+            f.threshold
+        );
+        if !f.samples.is_empty() {
+            help.push_str("\nfirst failing:");
+            for s in &f.samples {
+                let place = match (s.line, &s.key) {
+                    (Some(l), _) if f.file.is_empty() => format!("line {l}"),
+                    (Some(l), _) => format!("{}:{l}", f.file),
+                    (None, Some(k)) => k.clone(),
+                    _ => String::new(),
+                };
+                let vals: Vec<String> = s
+                    .values
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
+                    .collect();
+                help.push_str(&format!("\n  {place}  {}", vals.join(" ")));
+            }
+        }
+        if !f.breakdown.is_empty() {
+            help.push_str("\nwhere it comes from:");
+            for b in &f.breakdown {
+                help.push_str(&format!(
+                    "\n  {}: {} of {} failing ({} of {})",
+                    b.group.as_deref().unwrap_or("∅"),
+                    fmt_count(b.failing_rows),
+                    fmt_count(b.rows),
+                    crate::frame::number((b.failing * 100.0).round() / 100.0),
+                    crate::frame::number((b.total * 100.0).round() / 100.0)
+                ));
+            }
+        }
+        for n in &f.notes {
+            help.push_str(&format!("\n{n}"));
+        }
+        help.push_str(&format!("\nexplain: sotecheck explain {}", f.rule));
+        let mut s = String::new();
+        let _ = handler.render_report(&mut s, &FindingDiag(f, help));
+        out.push('\n');
+        out.push_str(&s);
+    }
+    let s = &p.summary;
+    out.push_str(&format!(
+        "\n  {} rules: {} passed, {} failed, {} warnings, {} info, {} not evaluated\n",
+        s.rules, s.passed, s.failed, s.warnings, s.info, s.not_evaluated
+    ));
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = format!("sotecheck · suite {}\n\n", report.suite);
+    for (i, p) in report.packages.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\n────────\n\n");
+        }
+        package(p, &mut out);
+    }
+    if report.packages.len() > 1 {
+        out.push_str("\nregions × verdict:\n");
+        for p in &report.packages {
+            out.push_str(&format!("  {:<24} {}\n", p.package, verdict(p.verdict)));
+        }
+    }
+    out
+}

@@ -1,0 +1,162 @@
+//! The report model: findings are data; the human, JSON and JUnit renderers are views of
+//! it. Everything is sorted so the same input gives the same report byte for byte.
+
+pub mod human;
+pub mod json;
+pub mod junit;
+
+use crate::checks::{BreakdownRow, Sample};
+use crate::package::problem::{InputProblem, Level};
+use serde::Serialize;
+
+/// Version of the JSON report schema (docs/report-schema.md).
+pub const SCHEMA_VERSION: &str = "1.0";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Fail,
+    Warning,
+    NotEvaluated,
+    Info,
+    Pass,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::Warning => "warning",
+            Status::NotEvaluated => "not-evaluated",
+            Status::Info => "info",
+            Status::Pass => "pass",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub title: String,
+    pub family: String,
+    pub severity: String,
+    pub perspectives: Vec<String>,
+    pub kind: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub status: Status,
+    /// Why the rule was not evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Rows (or items: months, members, keys) the rule looked at.
+    pub rows_evaluated: u64,
+    pub rows_failing: u64,
+    /// Failing share of rows, or of the measure for weighted checks.
+    pub failing_share: f64,
+    /// What was measured and its value, e.g. `coverage` 0.9931.
+    pub measured: Measured,
+    pub threshold: String,
+    pub samples: Vec<Sample>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub breakdown: Vec<BreakdownRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// How sample positions are named: `line` (CSV) or `row` (Parquet).
+    pub position: String,
+    /// The file the samples point into.
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured {
+    pub name: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Conformant,
+    GateFailed,
+    InputError,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub rules: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub warnings: usize,
+    pub info: usize,
+    pub not_evaluated: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageReport {
+    pub package: String,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<[String; 2]>,
+    pub classifications: std::collections::BTreeMap<String, String>,
+    pub verdict: Verdict,
+    pub summary: Summary,
+    pub input_problems: Vec<InputProblem>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: String,
+    pub tool: String,
+    pub suite: String,
+    pub packages: Vec<PackageReport>,
+}
+
+impl PackageReport {
+    pub fn finish(mut self) -> Self {
+        self.findings.sort_by(|a, b| a.rule.cmp(&b.rule));
+        self.input_problems.sort_by(|a, b| {
+            (a.level, &a.file, &a.table, &a.column, a.line, a.code)
+                .cmp(&(b.level, &b.file, &b.table, &b.column, b.line, b.code))
+        });
+        let mut s = Summary {
+            rules: self.findings.len(),
+            ..Default::default()
+        };
+        for f in &self.findings {
+            match f.status {
+                Status::Pass => s.passed += 1,
+                Status::Fail => s.failed += 1,
+                Status::Warning => s.warnings += 1,
+                Status::Info => s.info += 1,
+                Status::NotEvaluated => s.not_evaluated += 1,
+            }
+        }
+        self.verdict = if self.input_problems.iter().any(|p| p.level == Level::Error) {
+            Verdict::InputError
+        } else if s.failed > 0 {
+            Verdict::GateFailed
+        } else {
+            Verdict::Conformant
+        };
+        self.summary = s;
+        self
+    }
+}
+
+impl Report {
+    /// 0 conformant, 1 a gate failed, 2 input error (the worst package decides).
+    pub fn exit_code(&self) -> i32 {
+        let mut code = 0;
+        for p in &self.packages {
+            code = code.max(match p.verdict {
+                Verdict::Conformant => 0,
+                Verdict::GateFailed => 1,
+                Verdict::InputError => 2,
+            });
+        }
+        code
+    }
+}
