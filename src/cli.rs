@@ -29,6 +29,12 @@ pub enum Format {
     Junit,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+pub enum DataFormat {
+    Csv,
+    Parquet,
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct Sources {
     /// Rules folder (`<family>/<rule-id>.toml`); default: the rules shipped with sotecheck.
@@ -77,6 +83,29 @@ pub enum Command {
     TestRules {
         /// Rules folder; default: the rules shipped with sotecheck.
         dir: Option<PathBuf>,
+    },
+    /// Write a realistic synthetic package (for demos, tests and benchmarks).
+    Generate {
+        /// County code (01–21, 90).
+        #[arg(long, default_value = "08")]
+        region: String,
+        /// Activity rows.
+        #[arg(long, default_value_t = 10_000)]
+        rows: u64,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Defects to plant, e.g. `unknown-service:0.01,identity-code:0.001,missing-month:1`.
+        #[arg(long, default_value = "")]
+        defects: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: DataFormat,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 2025)]
+        year: i32,
+        /// Service classification version the package declares.
+        #[arg(long, default_value = "virta-palvelut@1.1")]
+        service: String,
     },
     /// Run a conformance suite's cases (fixture packages and their expected outcomes).
     TestSuite {
@@ -272,6 +301,39 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             ));
             write_out(&text, None)?;
             Ok(if failed > 0 { 1 } else { 0 })
+        }
+        Command::Generate {
+            region,
+            rows,
+            out,
+            defects,
+            format,
+            seed,
+            year,
+            service,
+        } => {
+            let opts = crate::generate::Options {
+                region,
+                rows,
+                out,
+                format: if format == DataFormat::Parquet {
+                    crate::generate::OutFormat::Parquet
+                } else {
+                    crate::generate::OutFormat::Csv
+                },
+                seed,
+                year,
+                service,
+                defects: crate::generate::parse_defects(&defects).map_err(UsageError)?,
+            };
+            let m = crate::generate::generate(&opts, &Registry::builtin()).map_err(UsageError)?;
+            eprintln!(
+                "wrote {} ({} activity rows); planted: {:?}",
+                opts.out.display(),
+                m.activity_rows,
+                m.planted
+            );
+            Ok(0)
         }
         Command::TestSuite { suite: spec } => {
             let all = load_rules(None)?;

@@ -7,6 +7,7 @@ pub mod codelist;
 pub mod engine;
 pub mod examples;
 pub mod frame;
+pub mod generate;
 pub mod package;
 pub mod report;
 pub mod rules;

@@ -1,5 +1,6 @@
 //! `members-present`: every expected member appears in a column — the municipalities of the
-//! submitting region (`members = "region-municipalities"`) or a fixed list (`values`) —
+//! submitting region (`members = "region-municipalities"`), the mandatory classes of the
+//! declared service classification (`members = "mandatory-services"`) or a fixed list (`values`) —
 //! optionally combined with every value of other columns (`each`), e.g. every municipality
 //! with every age 0–100 and both sexes. Items are the expected combinations; the missing
 //! ones are listed.
@@ -24,6 +25,8 @@ use toml::de::DeValue;
 #[derive(Debug, Clone)]
 pub enum Members {
     RegionMunicipalities,
+    /// The mandatory leaf classes of the package's service classification valid in the period.
+    MandatoryServices,
     Values(Vec<String>),
 }
 
@@ -44,11 +47,12 @@ impl MembersPresent {
         let members = match (t.has("members"), t.has("values")) {
             (true, false) => match t.str("members", errs).as_deref() {
                 Some("region-municipalities") => Some(Members::RegionMunicipalities),
+                Some("mandatory-services") => Some(Members::MandatoryServices),
                 Some(other) => {
                     errs.push_help(
                         t.span_of("members"),
                         format!("unknown member set `{other}`"),
-                        "use `region-municipalities`, or list `values`",
+                        "use `region-municipalities` or `mandatory-services`, or list `values`",
                     );
                     None
                 }
@@ -117,6 +121,15 @@ impl MembersPresent {
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let members = match &self.members {
             Members::Values(v) => v.clone(),
+            Members::MandatoryServices => {
+                let (start, end) = cx.period()?;
+                let list = cx.list("service")?;
+                list.codes
+                    .values()
+                    .filter(|c| c.mandatory && c.leaf && c.valid_during(start, end))
+                    .map(|c| c.code.clone())
+                    .collect()
+            }
             Members::RegionMunicipalities => {
                 let corr = cx
                     .registry

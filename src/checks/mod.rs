@@ -5,6 +5,7 @@
 
 pub mod conditional;
 pub mod coverage;
+pub mod identifier;
 pub mod identity_code_leak;
 pub mod in_code_list;
 pub mod in_set;
@@ -42,6 +43,7 @@ pub enum Check {
     Reconcile(reconcile::Reconcile),
     Conditional(conditional::Conditional),
     IdentityCodeLeak(identity_code_leak::IdentityCodeLeak),
+    Identifier(identifier::Identifier),
 }
 
 /// Every kind's name and one-line description; the order is the documentation order.
@@ -411,6 +413,7 @@ impl Check {
             Check::Reconcile(_) => "reconcile",
             Check::Conditional(_) => "conditional",
             Check::IdentityCodeLeak(_) => "identity-code-leak",
+            Check::Identifier(_) => "identifier",
         }
     }
 
@@ -431,6 +434,7 @@ impl Check {
             Check::Reconcile(c) => c.needs(),
             Check::Conditional(c) => c.needs(),
             Check::IdentityCodeLeak(c) => c.needs(),
+            Check::Identifier(c) => c.needs(),
         }
     }
 
@@ -449,6 +453,7 @@ impl Check {
             Check::Reconcile(c) => c.plan(cx),
             Check::Conditional(c) => c.plan(cx),
             Check::IdentityCodeLeak(c) => c.plan(cx),
+            Check::Identifier(c) => c.plan(cx),
         }
     }
 

@@ -1,0 +1,91 @@
+//! Turns every rule file and every suite case into its own named test, so
+//! `cargo test rule_<id>` or `cargo test suite_<suite>_<case>` runs just that one and a
+//! new rule needs no registry edit.
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn ident(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn main() {
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+    let out = std::env::var("OUT_DIR").unwrap();
+    println!("cargo:rerun-if-changed=rules");
+    println!("cargo:rerun-if-changed=conformance-suites");
+    let mut rules = String::new();
+    let mut files = Vec::new();
+    if let Ok(fams) = std::fs::read_dir(Path::new(&root).join("rules")) {
+        for fam in fams.flatten() {
+            println!("cargo:rerun-if-changed={}", fam.path().display());
+            if let Ok(fs) = std::fs::read_dir(fam.path()) {
+                for f in fs.flatten() {
+                    if f.path().extension().is_some_and(|e| e == "toml") {
+                        files.push(f.path());
+                    }
+                }
+            }
+        }
+    }
+    files.sort();
+    for f in &files {
+        let stem = f.file_stem().unwrap().to_string_lossy();
+        writeln!(
+            rules,
+            "#[test]\nfn rule_{}() {{ check_rule_file({:?}); }}\n",
+            ident(&stem),
+            f.display().to_string()
+        )
+        .unwrap();
+    }
+    std::fs::write(Path::new(&out).join("rule_tests.rs"), rules).unwrap();
+
+    let mut suites = String::new();
+    if let Ok(ss) = std::fs::read_dir(Path::new(&root).join("conformance-suites")) {
+        let mut paths: Vec<_> = ss.flatten().map(|s| s.path()).collect();
+        paths.sort();
+        for s in paths {
+            let Ok(vs) = std::fs::read_dir(&s) else {
+                continue;
+            };
+            let mut vpaths: Vec<_> = vs
+                .flatten()
+                .map(|v| v.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            vpaths.sort();
+            for v in vpaths {
+                println!("cargo:rerun-if-changed={}", v.display());
+                let text = std::fs::read_to_string(&v).unwrap_or_default();
+                // Case names are read with a plain scan; the real parser validates them.
+                for line in text.lines() {
+                    let line = line.trim();
+                    if let Some(rest) = line.strip_prefix("name = \"") {
+                        if text.contains("[[cases]]")
+                            && text.find(line).unwrap_or(0)
+                                > text.find("[[cases]]").unwrap_or(usize::MAX)
+                        {
+                            let name = rest.trim_end_matches('"');
+                            let sname = format!(
+                                "{}_{}",
+                                ident(&s.file_name().unwrap().to_string_lossy()),
+                                ident(&v.file_stem().unwrap().to_string_lossy())
+                            );
+                            writeln!(suites, "#[test]\nfn suite_{sname}_{}() {{ check_suite_case({:?}, {:?}); }}\n", ident(name), v.display().to_string(), name).unwrap();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    std::fs::write(Path::new(&out).join("suite_tests.rs"), suites).unwrap();
+}
