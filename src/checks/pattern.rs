@@ -28,48 +28,30 @@ pub struct Pattern {
 
 impl Pattern {
     pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
-        let spec = cx.table(t, "table", errs)?;
-        let column = cx.column(t, "column", spec, errs);
+        const KEYS: &[&str] = &["kind", "table", "column", "regex", "forbidden", "where"];
+        // The expression is checked first so its mistakes show even when the table is wrong.
         let (key, forbidden) = match (t.has("regex"), t.has("forbidden")) {
             (true, false) => ("regex", false),
             (false, true) => ("forbidden", true),
             _ => {
-                errs.push_help(
-                    t.span.clone(),
-                    "a pattern check needs exactly one of `regex` and `forbidden`",
-                    "`regex` must match; `forbidden` must not",
-                );
-                t.finish(
-                    &["kind", "table", "column", "regex", "forbidden", "where"],
-                    errs,
-                );
-                return None;
+                errs.push_help(t.span.clone(), "a pattern check needs exactly one of `regex` and `forbidden`", "`regex` must match; `forbidden` must not");
+                ("regex", false)
             }
         };
         let regex = t.str(key, errs);
         if let Some(r) = &regex {
             if let Err(e) = regex::Regex::new(r) {
-                errs.push(
-                    t.span_of(key),
-                    format!(
-                        "invalid regular expression: {}",
-                        e.to_string().lines().last().unwrap_or("").trim()
-                    ),
-                );
+                errs.push(t.span_of(key), format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or("").trim()));
             }
         }
+        let Some(spec) = cx.table(t, "table", errs) else {
+            t.finish(KEYS, errs);
+            return None;
+        };
+        let column = cx.column(t, "column", spec, errs);
         let filter = parse_where(t, spec, cx, errs);
-        t.finish(
-            &["kind", "table", "column", "regex", "forbidden", "where"],
-            errs,
-        );
-        Some(Pattern {
-            table: spec.name.into(),
-            column: column?,
-            regex: regex?,
-            forbidden,
-            filter,
-        })
+        t.finish(KEYS, errs);
+        Some(Pattern { table: spec.name.into(), column: column?, regex: regex?, forbidden, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {

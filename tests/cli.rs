@@ -1,0 +1,132 @@
+//! The command line, end to end: exit codes, stdout and stderr are snapshotted per command
+//! and scenario (`cli/<command>-<scenario>`). Paths are relative to the repository root.
+
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn sotecheck(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_sotecheck")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs");
+    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+}
+
+fn snap(name: &str, r: &Run) {
+    let text = format!("exit code: {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots/cli");
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+#[test]
+fn validate_demo_is_conformant_in_every_format() {
+    for (fmt, name) in [("human", "validate-demo-human"), ("json", "validate-demo-json"), ("junit", "validate-demo-junit")] {
+        let r = sotecheck(&["validate", "fixtures/demo", "--format", fmt]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        snap(name, &r);
+    }
+}
+
+#[test]
+fn validate_output_is_byte_for_byte_deterministic() {
+    let a = sotecheck(&["validate", "fixtures/demo", "fixtures/defects/unknown-service", "--format", "json"]);
+    let b = sotecheck(&["validate", "fixtures/demo", "fixtures/defects/unknown-service", "--format", "json"]);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.code, 1);
+}
+
+#[test]
+fn validate_writes_output_file() {
+    let path = std::env::temp_dir().join(format!("sotecheck-cli-{}.xml", std::process::id()));
+    let r = sotecheck(&["validate", "fixtures/defects/unknown-service", "--format", "junit", "--output", path.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(xml.contains("<failure") && xml.contains("activity-service-code-unknown"), "{xml}");
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn validate_defect_reports_rows_and_fails_gate() {
+    let r = sotecheck(&["validate", "fixtures/defects/unknown-service"]);
+    assert_eq!(r.code, 1);
+    snap("validate-unknown-service-human", &r);
+    let r = sotecheck(&["validate", "fixtures/defects/unknown-service", "--format", "junit"]);
+    snap("validate-unknown-service-junit", &r);
+}
+
+#[test]
+fn validate_batch_reports_every_package_and_worst_exit_code() {
+    let r = sotecheck(&["validate", "fixtures/demo", "fixtures/defects/identity-code", "fixtures/input/missing-column"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.contains("regions × verdict"));
+    assert!(!r.stdout.contains("131052-308T"), "identity codes must be masked");
+}
+
+#[test]
+fn input_errors_name_the_place_and_exit_2() {
+    for (fixture, needle) in [
+        ("wrong-delimiter", "delimiter-mismatch"),
+        ("missing-column", "column-missing"),
+        ("broken-date", "value-unparsable"),
+        ("undeclared-decimal-comma", "decimal-comma-undeclared"),
+    ] {
+        let r = sotecheck(&["validate", &format!("fixtures/input/{fixture}")]);
+        assert_eq!(r.code, 2, "{fixture}");
+        assert!(r.stdout.contains(needle), "{fixture}: {}", r.stdout);
+        snap(&format!("validate-input-{fixture}"), &r);
+    }
+}
+
+#[test]
+fn finnish_export_parquet_zip_and_older_version_are_conformant() {
+    for v in ["finnish-export", "parquet", "demo.zip", "virta-1.0"] {
+        let r = sotecheck(&["validate", &format!("fixtures/variants/{v}")]);
+        assert_eq!(r.code, 0, "{v}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = sotecheck(&["validate", "fixtures/no-such-package"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.contains("does not exist"));
+    let r = sotecheck(&["validate", "fixtures/demo", "--suite", "no-such-suite"]);
+    assert_eq!(r.code, 2);
+    snap("validate-unknown-suite", &r);
+    let r = sotecheck(&["validate"]);
+    assert_eq!(r.code, 2);
+    let r = sotecheck(&["explain", "activity-service-code-unknwn"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("did you mean `activity-service-code-unknown`"), "{}", r.stderr);
+}
+
+#[test]
+fn rule_file_mistakes_are_shown_at_their_lines() {
+    let r = sotecheck(&["test-rules", "tests/data/bad-rules"]);
+    assert_eq!(r.code, 2);
+    for needle in ["did you mean `error`?", "unknown key `colour`", "did you mean `activity`?", "invalid regular expression", "did you mean `not-null`?", "does not match the file name", "bad-mistakes.toml:3:12"] {
+        assert!(r.stderr.contains(needle), "missing `{needle}` in:\n{}", r.stderr);
+    }
+    snap("test-rules-bad-rules", &r);
+}
+
+#[test]
+fn rules_and_explain() {
+    let r = sotecheck(&["rules"]);
+    assert_eq!(r.code, 0);
+    snap("rules-list", &r);
+    let r = sotecheck(&["explain", "activity-service-code-unknown"]);
+    assert_eq!(r.code, 0);
+    snap("explain-activity-service-code-unknown", &r);
+}
+
+#[test]
+fn test_rules_runs_every_shipped_example() {
+    let r = sotecheck(&["test-rules"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(" 0 failed"));
+}
