@@ -113,8 +113,9 @@ fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
     None
 }
 
-/// Evaluates every row-level plan of one table in one pass.
-fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize) -> PolarsResult<Vec<Measure>> {
+/// Evaluates every row-level plan of one table in one pass (the `usize` is the caller's
+/// index, passed through).
+pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize) -> PolarsResult<Vec<Measure>> {
     let mut exprs = Vec::new();
     for (k, (_, p)) in plans.iter().enumerate() {
         let (ev, fail) = (
