@@ -6,15 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn ident(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
 }
 
 fn main() {
@@ -39,13 +31,7 @@ fn main() {
     files.sort();
     for f in &files {
         let stem = f.file_stem().unwrap().to_string_lossy();
-        writeln!(
-            rules,
-            "#[test]\nfn rule_{}() {{ check_rule_file({:?}); }}\n",
-            ident(&stem),
-            f.display().to_string()
-        )
-        .unwrap();
+        writeln!(rules, "#[test]\nfn rule_{}() {{ check_rule_file({:?}); }}\n", ident(&stem), f.display().to_string()).unwrap();
     }
     std::fs::write(Path::new(&out).join("rule_tests.rs"), rules).unwrap();
 
@@ -57,11 +43,7 @@ fn main() {
             let Ok(vs) = std::fs::read_dir(&s) else {
                 continue;
             };
-            let mut vpaths: Vec<_> = vs
-                .flatten()
-                .map(|v| v.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect();
+            let mut vpaths: Vec<_> = vs.flatten().map(|v| v.path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
             vpaths.sort();
             for v in vpaths {
                 println!("cargo:rerun-if-changed={}", v.display());
@@ -70,17 +52,21 @@ fn main() {
                 for line in text.lines() {
                     let line = line.trim();
                     if let Some(rest) = line.strip_prefix("name = \"") {
-                        if text.contains("[[cases]]")
-                            && text.find(line).unwrap_or(0)
-                                > text.find("[[cases]]").unwrap_or(usize::MAX)
-                        {
+                        if text.contains("[[cases]]") && text.find(line).unwrap_or(0) > text.find("[[cases]]").unwrap_or(usize::MAX) {
                             let name = rest.trim_end_matches('"');
                             let sname = format!(
                                 "{}_{}",
                                 ident(&s.file_name().unwrap().to_string_lossy()),
                                 ident(&v.file_stem().unwrap().to_string_lossy())
                             );
-                            writeln!(suites, "#[test]\nfn suite_{sname}_{}() {{ check_suite_case({:?}, {:?}); }}\n", ident(name), v.display().to_string(), name).unwrap();
+                            writeln!(
+                                suites,
+                                "#[test]\nfn suite_{sname}_{}() {{ check_suite_case({:?}, {:?}); }}\n",
+                                ident(name),
+                                v.display().to_string(),
+                                name
+                            )
+                            .unwrap();
                         }
                     }
                 }

@@ -106,6 +106,9 @@ pub enum Command {
         /// Service classification version the package declares.
         #[arg(long, default_value = "virta-palvelut@1.1")]
         service: String,
+        /// Write all 22 regions under OUT (hva<code>-<year>), `--rows` split by population.
+        #[arg(long)]
+        all_regions: bool,
     },
     /// Run a conformance suite's cases (fixture packages and their expected outcomes).
     TestSuite {
@@ -120,24 +123,18 @@ pub struct UsageError(pub String);
 fn registry(sources: &Sources) -> Result<Registry, UsageError> {
     let mut r = Registry::builtin();
     for spec in &sources.codelists {
-        let (id, file) = spec.split_once('=').ok_or_else(|| {
-            UsageError(format!(
-                "--codelist `{spec}`: write ID=FILE, e.g. virta-palvelut@1.2=virta.csv"
-            ))
-        })?;
-        r.add_file(id, Path::new(file))
-            .map_err(|e| UsageError(format!("--codelist {id}: {e}")))?;
+        let (id, file) = spec
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--codelist `{spec}`: write ID=FILE, e.g. virta-palvelut@1.2=virta.csv")))?;
+        r.add_file(id, Path::new(file)).map_err(|e| UsageError(format!("--codelist {id}: {e}")))?;
     }
     Ok(r)
 }
 
 /// Loads a rules folder; mistakes in rule files are usage errors shown in full.
 pub fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
-    let dir = dir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(rules::builtin_dir);
-    let (rules, bad) = rules::load_dir(&dir)
-        .map_err(|e| UsageError(format!("cannot read rules folder {}: {e}", dir.display())))?;
+    let dir = dir.map(Path::to_path_buf).unwrap_or_else(rules::builtin_dir);
+    let (rules, bad) = rules::load_dir(&dir).map_err(|e| UsageError(format!("cannot read rules folder {}: {e}", dir.display())))?;
     if !bad.is_empty() {
         let text: Vec<String> = bad.iter().map(|b| b.render()).collect();
         return Err(UsageError(text.join("\n")));
@@ -145,11 +142,7 @@ pub fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
     let mut seen = std::collections::BTreeSet::new();
     for r in &rules {
         if !seen.insert(r.id.clone()) {
-            return Err(UsageError(format!(
-                "rule id `{}` is defined twice in {}",
-                r.id,
-                dir.display()
-            )));
+            return Err(UsageError(format!("rule id `{}` is defined twice in {}", r.id, dir.display())));
         }
     }
     Ok(rules)
@@ -162,8 +155,7 @@ fn load_suite(spec: &str, rules: &[Rule]) -> Result<Suite, UsageError> {
 
 fn write_out(text: &str, output: Option<&Path>) -> Result<(), UsageError> {
     match output {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| UsageError(format!("cannot write {}: {e}", p.display()))),
+        Some(p) => std::fs::write(p, text).map_err(|e| UsageError(format!("cannot write {}: {e}", p.display()))),
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error.
@@ -176,22 +168,12 @@ fn write_out(text: &str, output: Option<&Path>) -> Result<(), UsageError> {
 
 /// Validates packages with a suite; the report and the packages' input problems decide
 /// the exit code.
-pub fn validate(
-    packages: &[PathBuf],
-    suite_spec: &str,
-    sources: &Sources,
-    samples: usize,
-) -> Result<Report, UsageError> {
+pub fn validate(packages: &[PathBuf], suite_spec: &str, sources: &Sources, samples: usize) -> Result<Report, UsageError> {
     let registry = registry(sources)?;
     let all = load_rules(sources.rules.as_deref())?;
     let suite = load_suite(suite_spec, &all)?;
     let rules = suite.select(&all);
-    let engine = Engine {
-        rules: &rules,
-        registry: &registry,
-        pins: &suite.pins,
-        sample_limit: samples,
-    };
+    let engine = Engine { rules: &rules, registry: &registry, pins: &suite.pins, sample_limit: samples };
     let mut reports = engine.run_paths(packages);
     for r in &mut reports {
         accept_check(&suite, r);
@@ -215,10 +197,7 @@ fn accept_check(suite: &Suite, r: &mut report::PackageReport) {
                     InputProblem::error(
                         ProblemCode::ClassificationUnknown,
                         "datapackage.json",
-                        format!(
-                            "suite {} does not accept `{key}` = `{declared}`",
-                            suite.id()
-                        ),
+                        format!("suite {} does not accept `{key}` = `{declared}`", suite.id()),
                     )
                     .help(format!("accepted: {}", accepted.join(", "))),
                 );
@@ -233,14 +212,7 @@ fn accept_check(suite: &Suite, r: &mut report::PackageReport) {
 
 pub fn run(cli: Cli) -> Result<i32, UsageError> {
     match cli.command {
-        Command::Validate {
-            packages,
-            suite,
-            format,
-            output,
-            samples,
-            sources,
-        } => {
+        Command::Validate { packages, suite, format, output, samples, sources } => {
             let report = validate(&packages, &suite, &sources, samples)?;
             let text = match format {
                 Format::Human => report::human::render(&report),
@@ -270,9 +242,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                 let help = crate::suggest::best(&rule, rules.iter().map(|r| r.id.as_str()))
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
-                return Err(UsageError(format!(
-                    "no rule `{rule}`{help}; `sotecheck rules` lists them"
-                )));
+                return Err(UsageError(format!("no rule `{rule}`{help}; `sotecheck rules` lists them")));
             };
             write_out(&explain(r), None)?;
             Ok(0)
@@ -280,59 +250,44 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
         Command::TestRules { dir } => {
             let rules = load_rules(dir.as_deref())?;
             let registry = Registry::builtin();
-            let results: Vec<_> = rules
-                .iter()
-                .flat_map(|r| crate::examples::run_rule(r, &registry))
-                .collect();
+            let results: Vec<_> = rules.iter().flat_map(|r| crate::examples::run_rule(r, &registry)).collect();
             let mut text = String::new();
             for r in &results {
-                text.push_str(&format!(
-                    "{} {} :: {} — {}\n",
-                    if r.ok { "ok  " } else { "FAIL" },
-                    r.rule,
-                    r.example,
-                    r.message
-                ));
+                text.push_str(&format!("{} {} :: {} — {}\n", if r.ok { "ok  " } else { "FAIL" }, r.rule, r.example, r.message));
             }
             let failed = results.iter().filter(|r| !r.ok).count();
-            text.push_str(&format!(
-                "\n{} passed, {failed} failed\n",
-                results.len() - failed
-            ));
+            text.push_str(&format!("\n{} passed, {failed} failed\n", results.len() - failed));
             write_out(&text, None)?;
             Ok(if failed > 0 { 1 } else { 0 })
         }
-        Command::Generate {
-            region,
-            rows,
-            out,
-            defects,
-            format,
-            seed,
-            year,
-            service,
-        } => {
-            let opts = crate::generate::Options {
-                region,
-                rows,
-                out,
-                format: if format == DataFormat::Parquet {
-                    crate::generate::OutFormat::Parquet
-                } else {
-                    crate::generate::OutFormat::Csv
-                },
-                seed,
-                year,
-                service,
-                defects: crate::generate::parse_defects(&defects).map_err(UsageError)?,
-            };
-            let m = crate::generate::generate(&opts, &Registry::builtin()).map_err(UsageError)?;
-            eprintln!(
-                "wrote {} ({} activity rows); planted: {:?}",
-                opts.out.display(),
-                m.activity_rows,
-                m.planted
-            );
+        Command::Generate { region, rows, out, defects, format, seed, year, service, all_regions } => {
+            let registry = Registry::builtin();
+            let defects = crate::generate::parse_defects(&defects).map_err(UsageError)?;
+            let format = if format == DataFormat::Parquet { crate::generate::OutFormat::Parquet } else { crate::generate::OutFormat::Csv };
+            if all_regions {
+                let figures = registry
+                    .figures(crate::codelist::registry::HVA_POPULATION)
+                    .ok_or_else(|| UsageError("no county populations".into()))?;
+                let total: f64 = figures.values.values().sum();
+                for (code, pop) in &figures.values {
+                    let opts = crate::generate::Options {
+                        region: code.clone(),
+                        rows: ((rows as f64) * pop / total).round().max(1.0) as u64,
+                        out: out.join(format!("hva{code}-{year}")),
+                        format,
+                        seed: seed + code.parse::<u64>().unwrap_or(0),
+                        year,
+                        service: service.clone(),
+                        defects: defects.clone(),
+                    };
+                    crate::generate::generate(&opts, &registry).map_err(UsageError)?;
+                }
+                eprintln!("wrote {} regions under {}", figures.values.len(), out.display());
+                return Ok(0);
+            }
+            let opts = crate::generate::Options { region, rows, out, format, seed, year, service, defects };
+            let m = crate::generate::generate(&opts, &registry).map_err(UsageError)?;
+            eprintln!("wrote {} ({} activity rows); planted: {:?}", opts.out.display(), m.activity_rows, m.planted);
             Ok(0)
         }
         Command::TestSuite { suite: spec } => {
@@ -346,18 +301,10 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                     text.push_str(&format!("ok   {}::{}\n", suite.id(), case.name));
                 } else {
                     failed += 1;
-                    text.push_str(&format!(
-                        "FAIL {}::{}\n  {}\n",
-                        suite.id(),
-                        case.name,
-                        problems.join("\n  ")
-                    ));
+                    text.push_str(&format!("FAIL {}::{}\n  {}\n", suite.id(), case.name, problems.join("\n  ")));
                 }
             }
-            text.push_str(&format!(
-                "\n{} passed, {failed} failed\n",
-                suite.cases.len() - failed
-            ));
+            text.push_str(&format!("\n{} passed, {failed} failed\n", suite.cases.len() - failed));
             write_out(&text, None)?;
             Ok(if failed > 0 { 1 } else { 0 })
         }
@@ -365,28 +312,13 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
 }
 
 /// Compares one suite case with its expected outcome; returns the differences.
-pub fn check_case(
-    suite: &Suite,
-    case: &suite::Case,
-    all: &[Rule],
-) -> Result<Vec<String>, UsageError> {
-    let sources = Sources {
-        rules: None,
-        codelists: Vec::new(),
-    };
-    let report = validate(
-        std::slice::from_ref(&case.package),
-        &suite.path.display().to_string(),
-        &sources,
-        SAMPLE_LIMIT,
-    )?;
+pub fn check_case(suite: &Suite, case: &suite::Case, all: &[Rule]) -> Result<Vec<String>, UsageError> {
+    let sources = Sources { rules: None, codelists: Vec::new() };
+    let report = validate(std::slice::from_ref(&case.package), &suite.path.display().to_string(), &sources, SAMPLE_LIMIT)?;
     let _ = all;
     let p = &report.packages[0];
     let mut problems = Vec::new();
-    let verdict = serde_json::to_value(p.verdict)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default();
+    let verdict = serde_json::to_value(p.verdict).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
     if verdict != case.verdict {
         problems.push(format!("verdict {verdict}, expected {}", case.verdict));
     }
@@ -394,21 +326,11 @@ pub fn check_case(
     for f in &p.findings {
         let flagged = matches!(f.status, Status::Fail | Status::Warning);
         match case.findings.get(&f.rule) {
-            None if flagged => problems.push(format!(
-                "{} is {} ({} failing) but the case expects it to pass",
-                f.rule,
-                f.status.as_str(),
-                f.rows_failing
-            )),
-            Some(_) if !flagged => problems.push(format!(
-                "{} is {}, expected it to be flagged",
-                f.rule,
-                f.status.as_str()
-            )),
-            Some(Some(n)) if *n != f.rows_failing => problems.push(format!(
-                "{}: {} failing, expected {n}",
-                f.rule, f.rows_failing
-            )),
+            None if flagged => {
+                problems.push(format!("{} is {} ({} failing) but the case expects it to pass", f.rule, f.status.as_str(), f.rows_failing))
+            }
+            Some(_) if !flagged => problems.push(format!("{} is {}, expected it to be flagged", f.rule, f.status.as_str())),
+            Some(Some(n)) if *n != f.rows_failing => problems.push(format!("{}: {} failing, expected {n}", f.rule, f.rows_failing)),
             _ => {}
         }
     }
@@ -417,10 +339,7 @@ pub fn check_case(
 
 pub fn list_rules(rules: &[Rule]) -> String {
     let w = rules.iter().map(|r| r.id.len()).max().unwrap_or(4);
-    let mut out = format!(
-        "{:<w$}  {:<12} {:<8} {:<18} perspectives\n",
-        "rule", "family", "severity", "kind"
-    );
+    let mut out = format!("{:<w$}  {:<12} {:<8} {:<18} perspectives\n", "rule", "family", "severity", "kind");
     for r in rules {
         out.push_str(&format!(
             "{:<w$}  {:<12} {:<8} {:<18} {}\n",
@@ -437,17 +356,8 @@ pub fn list_rules(rules: &[Rule]) -> String {
 
 pub fn explain(r: &Rule) -> String {
     let mut out = format!("{} — {}\n\n", r.id, r.title);
-    out.push_str(&format!(
-        "family: {}   severity: {}   check: {} on {}\n",
-        r.family,
-        r.severity.as_str(),
-        r.check.kind(),
-        r.check.table()
-    ));
-    out.push_str(&format!(
-        "perspectives (§29): {}\n",
-        r.perspectives.join(", ")
-    ));
+    out.push_str(&format!("family: {}   severity: {}   check: {} on {}\n", r.family, r.severity.as_str(), r.check.kind(), r.check.table()));
+    out.push_str(&format!("perspectives (§29): {}\n", r.perspectives.join(", ")));
     out.push_str(&format!("threshold: {}\n", r.threshold.fail.describe()));
     if let Some(w) = &r.threshold.warn {
         out.push_str(&format!("warning unless: {}\n", w.describe()));
@@ -458,10 +368,7 @@ pub fn explain(r: &Rule) -> String {
         r.docs.why.trim().replace('\n', "\n  ")
     ));
     if let Some(t) = &r.docs.threshold {
-        out.push_str(&format!(
-            "\nThreshold reasoning\n  {}\n",
-            t.trim().replace('\n', "\n  ")
-        ));
+        out.push_str(&format!("\nThreshold reasoning\n  {}\n", t.trim().replace('\n', "\n  ")));
     }
     if !r.docs.references.is_empty() {
         out.push_str("\nReferences\n");
@@ -471,15 +378,7 @@ pub fn explain(r: &Rule) -> String {
     }
     out.push_str("\nExamples\n");
     for e in &r.examples {
-        out.push_str(&format!(
-            "  [{}] {}\n",
-            if e.expect == crate::rules::model::Expect::Pass {
-                "pass"
-            } else {
-                "fail"
-            },
-            e.name
-        ));
+        out.push_str(&format!("  [{}] {}\n", if e.expect == crate::rules::model::Expect::Pass { "pass" } else { "fail" }, e.name));
         for (t, csv) in &e.tables {
             out.push_str(&format!("    {t}:\n"));
             for line in csv.lines() {
@@ -498,13 +397,7 @@ pub fn explain(r: &Rule) -> String {
             out.push_str(&format!("    flags: {}\n", f.join(", ")));
         }
     }
-    out.push_str(&format!(
-        "\nfile: {}\n",
-        r.path
-            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-            .unwrap_or(&r.path)
-            .display()
-    ));
+    out.push_str(&format!("\nfile: {}\n", r.path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&r.path).display()));
     out
 }
 

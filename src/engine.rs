@@ -28,19 +28,11 @@ pub struct Engine<'a> {
 impl Engine<'_> {
     /// Loads and checks packages in parallel; the report keeps the input order.
     pub fn run_paths(&self, paths: &[PathBuf]) -> Vec<PackageReport> {
-        paths
-            .par_iter()
-            .map(|p| self.run(&Package::open(p, self.registry)))
-            .collect()
+        paths.par_iter().map(|p| self.run(&Package::open(p, self.registry))).collect()
     }
 
     pub fn run(&self, pkg: &Package) -> PackageReport {
-        let cx = EvalCx {
-            package: pkg,
-            registry: self.registry,
-            pins: self.pins,
-            sample_limit: self.sample_limit,
-        };
+        let cx = EvalCx { package: pkg, registry: self.registry, pins: self.pins, sample_limit: self.sample_limit };
         let mut findings = Vec::new();
         let mut row_plans: BTreeMap<String, Vec<(usize, RowPlan)>> = BTreeMap::new();
         if pkg.descriptor.is_some() {
@@ -94,10 +86,7 @@ fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
             continue;
         }
         let Some(t) = pkg.table(&table) else {
-            let declared = pkg
-                .descriptor
-                .as_ref()
-                .is_some_and(|d| d.resources.iter().any(|r| r.name == table));
+            let declared = pkg.descriptor.as_ref().is_some_and(|d| d.resources.iter().any(|r| r.name == table));
             return Some(if declared {
                 format!("table `{table}` could not be read (see the input problems)")
             } else {
@@ -118,101 +107,59 @@ fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
 pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize) -> PolarsResult<Vec<Measure>> {
     let mut exprs = Vec::new();
     for (k, (_, p)) in plans.iter().enumerate() {
-        let (ev, fail) = (
-            p.evaluated.clone().fill_null(lit(false)),
-            p.failing.clone().fill_null(lit(false)),
-        );
-        exprs.push(
-            ev.clone()
-                .cast(DataType::UInt64)
-                .sum()
-                .alias(format!("e{k}")),
-        );
-        exprs.push(
-            fail.clone()
-                .cast(DataType::UInt64)
-                .sum()
-                .alias(format!("f{k}")),
-        );
+        let (ev, fail) = row_masks(p);
+        exprs.push(ev.clone().cast(DataType::UInt64).sum().alias(format!("e{k}")));
+        exprs.push(fail.clone().cast(DataType::UInt64).sum().alias(format!("f{k}")));
         if let Some(w) = &p.weight {
-            exprs.push(
-                w.clone()
-                    .filter(ev)
-                    .sum()
-                    .cast(DataType::Float64)
-                    .alias(format!("we{k}")),
-            );
-            exprs.push(
-                w.clone()
-                    .filter(fail.clone())
-                    .sum()
-                    .cast(DataType::Float64)
-                    .alias(format!("wf{k}")),
-            );
+            exprs.push(w.clone().filter(ev).sum().cast(DataType::Float64).alias(format!("we{k}")));
+            exprs.push(w.clone().filter(fail.clone()).sum().cast(DataType::Float64).alias(format!("wf{k}")));
         }
-        exprs.push(
-            col(LINE)
-                .filter(fail.clone())
-                .head(Some(limit))
-                .implode(true)
-                .alias(format!("l{k}")),
-        );
+        exprs.push(col(LINE).filter(fail.clone()).head(Some(limit)).implode(true).alias(format!("l{k}")));
         for (j, c) in p.show.iter().enumerate() {
-            exprs.push(
-                col(c.as_str())
-                    .filter(fail.clone())
-                    .head(Some(limit))
-                    .implode(true)
-                    .alias(format!("s{k}_{j}")),
-            );
+            exprs.push(col(c.as_str()).filter(fail.clone()).head(Some(limit)).implode(true).alias(format!("s{k}_{j}")));
         }
     }
-    let out = df.clone().lazy().select(exprs).collect()?;
+    let lf = df.clone().lazy().select(exprs);
+    if std::env::var("SOTECHECK_DEBUG_PLAN").is_ok() {
+        eprintln!("{}", lf.clone().describe_optimized_plan()?);
+    }
+    let out = lf.collect()?;
     let mut measures = Vec::new();
     for (k, (_, p)) in plans.iter().enumerate() {
         let evaluated = frame::scalar_u64(&out, &format!("e{k}"))?;
         let failing = frame::scalar_u64(&out, &format!("f{k}"))?;
         let (total_weight, failing_weight) = if p.weight.is_some() {
-            (
-                frame::scalar_f64(&out, &format!("we{k}"))?.unwrap_or(0.0),
-                frame::scalar_f64(&out, &format!("wf{k}"))?.unwrap_or(0.0),
-            )
+            (frame::scalar_f64(&out, &format!("we{k}"))?.unwrap_or(0.0), frame::scalar_f64(&out, &format!("wf{k}"))?.unwrap_or(0.0))
         } else {
             (evaluated as f64, failing as f64)
         };
         let lines = frame::u64s(&frame::list0(&out, &format!("l{k}"))?)?;
-        let shown: Vec<Vec<Option<String>>> = (0..p.show.len())
-            .map(|j| frame::list0(&out, &format!("s{k}_{j}")).map(|s| frame::strings(&s)))
-            .collect::<PolarsResult<_>>()?;
+        let shown: Vec<Vec<Option<String>>> =
+            (0..p.show.len()).map(|j| frame::list0(&out, &format!("s{k}_{j}")).map(|s| frame::strings(&s))).collect::<PolarsResult<_>>()?;
         let samples = lines
             .iter()
             .enumerate()
             .map(|(r, line)| Sample {
                 line: Some(*line),
                 key: None,
-                values: p
-                    .show
-                    .iter()
-                    .zip(&shown)
-                    .map(|(c, v)| (c.clone(), v.get(r).cloned().flatten()))
-                    .collect(),
+                values: p.show.iter().zip(&shown).map(|(c, v)| (c.clone(), v.get(r).cloned().flatten())).collect(),
             })
             .collect();
         let breakdown = match &p.breakdown {
             Some(by) if failing > 0 => breakdown(df, p, by)?,
             _ => Vec::new(),
         };
-        measures.push(Measure {
-            evaluated,
-            failing,
-            total_weight,
-            failing_weight,
-            samples,
-            breakdown,
-            notes: Vec::new(),
-        });
+        measures.push(Measure { evaluated, failing, total_weight, failing_weight, samples, breakdown, notes: Vec::new() });
     }
     Ok(measures)
+}
+
+/// The evaluated and failing masks; nulls (from null inputs) count as false.
+fn row_masks(p: &RowPlan) -> (Expr, Expr) {
+    // A check may say `lit(true)` ("every row"); ANDed with a real column it stays a
+    // full-length mask. (Line numbers start at 1, so this is true on every row.)
+    let every_row = col(LINE).gt(lit(0u32));
+    (every_row.clone().and(p.evaluated.clone()).fill_null(lit(false)), every_row.and(p.failing.clone()).fill_null(lit(false)))
 }
 
 /// Failing rows and weight by group, largest failing weight first.
@@ -221,11 +168,7 @@ fn breakdown(df: &DataFrame, p: &RowPlan, by: &str) -> PolarsResult<Vec<Breakdow
     let out = df
         .clone()
         .lazy()
-        .with_columns([
-            p.evaluated.clone().fill_null(lit(false)).alias("__e"),
-            p.failing.clone().fill_null(lit(false)).alias("__f"),
-            w.cast(DataType::Float64).alias("__w"),
-        ])
+        .with_columns([row_masks(p).0.alias("__e"), row_masks(p).1.alias("__f"), w.cast(DataType::Float64).alias("__w")])
         .filter(col("__e"))
         .group_by([col(by).cast(DataType::String).alias("__g")])
         .agg([
@@ -251,11 +194,7 @@ fn breakdown(df: &DataFrame, p: &RowPlan, by: &str) -> PolarsResult<Vec<Breakdow
         })
         .collect();
     // Deterministic: by failing weight, then group name.
-    v.sort_by(|a, b| {
-        b.failing
-            .total_cmp(&a.failing)
-            .then_with(|| a.group.cmp(&b.group))
-    });
+    v.sort_by(|a, b| b.failing.total_cmp(&a.failing).then_with(|| a.group.cmp(&b.group)));
     v.truncate(BREAKDOWN_LIMIT);
     Ok(v)
 }
@@ -277,10 +216,7 @@ fn base(rule: &Rule, pkg: &Package) -> Finding {
         rows_evaluated: 0,
         rows_failing: 0,
         failing_share: 0.0,
-        measured: Measured {
-            name: measured_name(rule).into(),
-            value: 0.0,
-        },
+        measured: Measured { name: measured_name(rule).into(), value: 0.0 },
         threshold: threshold_text(rule),
         samples: Vec::new(),
         breakdown: Vec::new(),
@@ -307,20 +243,13 @@ fn threshold_text(rule: &Rule) -> String {
 }
 
 fn not_evaluated(rule: &Rule, pkg: &Package, reason: String) -> Finding {
-    Finding {
-        reason: Some(reason),
-        ..base(rule, pkg)
-    }
+    Finding { reason: Some(reason), ..base(rule, pkg) }
 }
 
 fn finding(rule: &Rule, pkg: &Package, m: Measure) -> Finding {
     let share = m.failing_share();
     let passes = rule.threshold.fail.holds(m.failing, share);
-    let warn_ok = rule
-        .threshold
-        .warn
-        .as_ref()
-        .is_none_or(|w| w.holds(m.failing, share));
+    let warn_ok = rule.threshold.warn.as_ref().is_none_or(|w| w.holds(m.failing, share));
     let status = match (passes, warn_ok, rule.severity) {
         (true, true, _) => Status::Pass,
         (true, false, _) => Status::Warning,
@@ -328,11 +257,7 @@ fn finding(rule: &Rule, pkg: &Package, m: Measure) -> Finding {
         (false, _, Severity::Warning) => Status::Warning,
         (false, _, Severity::Info) => Status::Info,
     };
-    let value = if measured_name(rule) == "coverage" {
-        1.0 - share
-    } else {
-        share
-    };
+    let value = if measured_name(rule) == "coverage" { 1.0 - share } else { share };
     let mut f = base(rule, pkg);
     if rule.check.kind() == "identity-code-leak" {
         f.table = "*".into();
@@ -343,10 +268,7 @@ fn finding(rule: &Rule, pkg: &Package, m: Measure) -> Finding {
         rows_evaluated: m.evaluated,
         rows_failing: m.failing,
         failing_share: round(share),
-        measured: Measured {
-            value: round(value),
-            ..f.measured.clone()
-        },
+        measured: Measured { value: round(value), ..f.measured.clone() },
         samples: m.samples,
         breakdown: m.breakdown,
         notes: m.notes,

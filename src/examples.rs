@@ -22,19 +22,11 @@ pub const DEFAULT_REGION: &str = "08";
 pub const DEFAULT_SERVICE: &str = "virta-palvelut@1.1";
 
 pub fn run_rule(rule: &Rule, registry: &Registry) -> Vec<ExampleResult> {
-    rule.examples
-        .iter()
-        .map(|ex| run_one(rule, ex, registry))
-        .collect()
+    rule.examples.iter().map(|ex| run_one(rule, ex, registry)).collect()
 }
 
 fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) -> ExampleResult {
-    let res = |ok: bool, message: String| ExampleResult {
-        rule: rule.id.clone(),
-        example: ex.name.clone(),
-        ok,
-        message,
-    };
+    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message };
     let dir = match write_package(rule, ex) {
         Ok(d) => d,
         Err(e) => return res(false, format!("cannot write the example package: {e}")),
@@ -46,62 +38,30 @@ fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) 
     let errors: Vec<String> = pkg
         .problems
         .iter()
-        .filter(|p| {
-            p.level == Level::Error
-                && !matches!(
-                    p.code,
-                    ProblemCode::TableMissing | ProblemCode::ColumnMissing
-                )
-        })
+        .filter(|p| p.level == Level::Error && !matches!(p.code, ProblemCode::TableMissing | ProblemCode::ColumnMissing))
         .map(|p| format!("{}: {}", p.file, p.message))
         .collect();
     if !errors.is_empty() {
-        return res(
-            false,
-            format!("the example's tables do not load: {}", errors.join("; ")),
-        );
+        return res(false, format!("the example's tables do not load: {}", errors.join("; ")));
     }
     let pins = BTreeMap::new();
-    let engine = Engine {
-        rules: std::slice::from_ref(rule),
-        registry,
-        pins: &pins,
-        sample_limit: 1000,
-    };
+    let engine = Engine { rules: std::slice::from_ref(rule), registry, pins: &pins, sample_limit: 1000 };
     let report = engine.run(&pkg);
     let Some(f) = report.findings.first() else {
         return res(false, "no finding".into());
     };
     if f.status == Status::NotEvaluated {
-        return res(
-            false,
-            format!("not evaluated: {}", f.reason.clone().unwrap_or_default()),
-        );
+        return res(false, format!("not evaluated: {}", f.reason.clone().unwrap_or_default()));
     }
     let passed = f.status == Status::Pass;
     match ex.expect {
         Expect::Pass if passed => res(true, "passes".into()),
-        Expect::Pass => res(
-            false,
-            format!(
-                "expected to pass, but {} of {} fail ({:?})",
-                f.rows_failing, f.rows_evaluated, f.status
-            ),
-        ),
-        Expect::Fail if passed => res(
-            false,
-            format!(
-                "expected to fail, but passes ({} of {} failing)",
-                f.rows_failing, f.rows_evaluated
-            ),
-        ),
+        Expect::Pass => res(false, format!("expected to pass, but {} of {} fail ({:?})", f.rows_failing, f.rows_evaluated, f.status)),
+        Expect::Fail if passed => res(false, format!("expected to fail, but passes ({} of {} failing)", f.rows_failing, f.rows_evaluated)),
         Expect::Fail => {
             if let Some(n) = ex.failing {
                 if f.rows_failing != n {
-                    return res(
-                        false,
-                        format!("expected {n} failing, got {}", f.rows_failing),
-                    );
+                    return res(false, format!("expected {n} failing, got {}", f.rows_failing));
                 }
             }
             let mut got: Vec<Flag> = f
@@ -116,51 +76,32 @@ fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) 
             if !ex.flagged.is_empty() {
                 // Identity-code findings key by table:line; examples name lines.
                 if ex.flagged.iter().all(|x| matches!(x, Flag::Line(_))) {
-                    got = f
-                        .samples
-                        .iter()
-                        .filter_map(|s| s.line.map(Flag::Line))
-                        .collect();
+                    got = f.samples.iter().filter_map(|s| s.line.map(Flag::Line)).collect();
                 }
                 let (mut want, mut have) = (ex.flagged.clone(), got);
                 want.sort();
                 have.sort();
                 if want != have {
-                    return res(
-                        false,
-                        format!("expected to flag {want:?}, flagged {have:?}"),
-                    );
+                    return res(false, format!("expected to flag {want:?}, flagged {have:?}"));
                 }
             }
-            res(
-                true,
-                format!("fails as expected ({} failing)", f.rows_failing),
-            )
+            res(true, format!("fails as expected ({} failing)", f.rows_failing))
         }
     }
 }
 
-fn write_package(
-    rule: &Rule,
-    ex: &crate::rules::model::Example,
-) -> std::io::Result<std::path::PathBuf> {
+fn write_package(rule: &Rule, ex: &crate::rules::model::Example) -> std::io::Result<std::path::PathBuf> {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("sotecheck-example-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let (start, end) = ex
-        .period
-        .clone()
-        .unwrap_or(("2025-01-01".into(), "2025-12-31".into()));
-    let mut classifications: BTreeMap<String, String> =
-        BTreeMap::from([("service".to_string(), DEFAULT_SERVICE.to_string())]);
+    let (start, end) = ex.period.clone().unwrap_or(("2025-01-01".into(), "2025-12-31".into()));
+    let mut classifications: BTreeMap<String, String> = BTreeMap::from([("service".to_string(), DEFAULT_SERVICE.to_string())]);
     classifications.extend(ex.classifications.clone());
     let mut resources = Vec::new();
     for (table, csv) in &ex.tables {
         std::fs::write(dir.join(format!("{table}.csv")), csv)?;
-        resources.push(
-            serde_json::json!({"name": table, "path": format!("{table}.csv"), "format": "csv"}),
-        );
+        resources.push(serde_json::json!({"name": table, "path": format!("{table}.csv"), "format": "csv"}));
     }
     let desc = serde_json::json!({
         "name": format!("example-{}", rule.id),
@@ -171,9 +112,6 @@ fn write_package(
         },
         "resources": resources,
     });
-    std::fs::write(
-        dir.join("datapackage.json"),
-        serde_json::to_string_pretty(&desc)?,
-    )?;
+    std::fs::write(dir.join("datapackage.json"), serde_json::to_string_pretty(&desc)?)?;
     Ok(dir)
 }

@@ -28,9 +28,7 @@ pub fn number(f: f64) -> String {
 
 /// All cells of a column as display strings.
 pub fn strings(s: &Series) -> Vec<Option<String>> {
-    (0..s.len())
-        .map(|i| s.get(i).ok().and_then(|v| cell(&v)))
-        .collect()
+    (0..s.len()).map(|i| s.get(i).ok().and_then(|v| cell(&v))).collect()
 }
 
 /// A column of whole numbers (counts, line numbers); nulls become 0.
@@ -46,17 +44,11 @@ pub fn f64s(s: &Series) -> PolarsResult<Vec<Option<f64>>> {
 
 /// The first value of a one-row result column as u64.
 pub fn scalar_u64(df: &DataFrame, name: &str) -> PolarsResult<u64> {
-    Ok(u64s(df.column(name)?.as_materialized_series())?
-        .first()
-        .copied()
-        .unwrap_or(0))
+    Ok(u64s(df.column(name)?.as_materialized_series())?.first().copied().unwrap_or(0))
 }
 
 pub fn scalar_f64(df: &DataFrame, name: &str) -> PolarsResult<Option<f64>> {
-    Ok(f64s(df.column(name)?.as_materialized_series())?
-        .first()
-        .copied()
-        .flatten())
+    Ok(f64s(df.column(name)?.as_materialized_series())?.first().copied().flatten())
 }
 
 /// The list in row 0 of an imploded column.

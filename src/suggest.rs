@@ -7,11 +7,7 @@ pub fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
         }
         prev = cur;
     }
@@ -38,10 +34,7 @@ pub fn best<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Op
 mod tests {
     #[test]
     fn suggests_close_words_only() {
-        assert_eq!(
-            super::best("servce_code", ["service_code", "event_id"]),
-            Some("service_code")
-        );
+        assert_eq!(super::best("servce_code", ["service_code", "event_id"]), Some("service_code"));
         assert_eq!(super::best("zzz", ["service_code"]), None);
     }
 }

@@ -42,14 +42,9 @@ impl Suite {
 
     /// The suite's rules, with its overrides applied, sorted by id.
     pub fn select(&self, all: &[Rule]) -> Vec<Rule> {
-        let matches = |pat: &str, r: &Rule| {
-            pat == "*" || pat == r.id || pat.strip_suffix("/*").is_some_and(|fam| fam == r.family)
-        };
+        let matches = |pat: &str, r: &Rule| pat == "*" || pat == r.id || pat.strip_suffix("/*").is_some_and(|fam| fam == r.family);
         all.iter()
-            .filter(|r| {
-                self.include.iter().any(|p| matches(p, r))
-                    && !self.exclude.iter().any(|p| matches(p, r))
-            })
+            .filter(|r| self.include.iter().any(|p| matches(p, r)) && !self.exclude.iter().any(|p| matches(p, r)))
             .map(|r| {
                 let mut r = r.clone();
                 if let Some(s) = self.severity.get(&r.id) {
@@ -68,24 +63,13 @@ impl Suite {
 pub fn resolve(spec: &str, dir: &Path) -> Result<PathBuf, String> {
     let p = Path::new(spec);
     if p.extension().is_some_and(|e| e == "toml") {
-        return if p.is_file() {
-            Ok(p.to_path_buf())
-        } else {
-            Err(format!("suite file {spec} does not exist"))
-        };
+        return if p.is_file() { Ok(p.to_path_buf()) } else { Err(format!("suite file {spec} does not exist")) };
     }
-    let (name, version) = spec
-        .split_once('@')
-        .map(|(a, b)| (a, Some(b)))
-        .unwrap_or((spec, None));
+    let (name, version) = spec.split_once('@').map(|(a, b)| (a, Some(b))).unwrap_or((spec, None));
     let sdir = dir.join(name);
     if !sdir.is_dir() {
         let names: Vec<String> = std::fs::read_dir(dir)
-            .map(|r| {
-                r.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
+            .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
             .unwrap_or_default();
         return Err(format!("no suite `{name}`; suites: {}", names.join(", ")));
     }
@@ -105,51 +89,28 @@ pub fn resolve(spec: &str, dir: &Path) -> Result<PathBuf, String> {
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
                 .collect();
             versions.sort_by_key(|p| {
-                p.file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("")
-                    .split('.')
-                    .map(|x| x.parse::<u64>().unwrap_or(0))
-                    .collect::<Vec<_>>()
+                p.file_stem().and_then(|s| s.to_str()).unwrap_or("").split('.').map(|x| x.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>()
             });
-            versions
-                .pop()
-                .ok_or_else(|| format!("suite `{name}` has no versions"))
+            versions.pop().ok_or_else(|| format!("suite `{name}` has no versions"))
         }
     }
 }
 
 pub fn load(path: &Path, rules: &[Rule]) -> Result<Suite, FileErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        FileErrors::new(
-            path,
-            "",
-            vec![SpanError {
-                span: 0..0,
-                message: e.to_string(),
-                help: None,
-            }],
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| FileErrors::new(path, "", vec![SpanError { span: 0..0, message: e.to_string(), help: None }]))?;
     parse(path, &text, rules).map_err(|errors| FileErrors::new(path, &text, errors))
 }
 
 pub fn parse(path: &Path, text: &str, rules: &[Rule]) -> Result<Suite, Vec<SpanError>> {
-    let doc = DeTable::parse(text).map_err(|e| {
-        vec![SpanError {
-            span: e.span().unwrap_or(0..0),
-            message: format!("not valid TOML: {}", e.message()),
-            help: None,
-        }]
-    })?;
+    let doc = DeTable::parse(text)
+        .map_err(|e| vec![SpanError { span: e.span().unwrap_or(0..0), message: format!("not valid TOML: {}", e.message()), help: None }])?;
     let mut errs = Errors::default();
     let root = Table::root(&doc, "the suite");
     let name = root.req_str("name", &mut errs);
     let version = root.req_str("version", &mut errs);
     let description = root.str("description", &mut errs).unwrap_or_default();
-    let include = root
-        .strings("rules", &mut errs)
-        .unwrap_or_else(|| vec!["*".into()]);
+    let include = root.strings("rules", &mut errs).unwrap_or_else(|| vec!["*".into()]);
     let exclude = root.strings("exclude", &mut errs).unwrap_or_default();
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     let check_id = |id: &str, span: std::ops::Range<usize>, errs: &mut Errors| {
@@ -203,21 +164,10 @@ pub fn parse(path: &Path, text: &str, rules: &[Rule]) -> Result<Suite, Vec<SpanE
                 let fail = crate::rules::parse::parse_limits(&th, &mut errs);
                 let warn = th.table("warning", &mut errs).map(|w| {
                     let l = crate::rules::parse::parse_limits(&w, &mut errs);
-                    w.finish(
-                        &["max_failing_rows", "max_failing_share", "min_share"],
-                        &mut errs,
-                    );
+                    w.finish(&["max_failing_rows", "max_failing_share", "min_share"], &mut errs);
                     l
                 });
-                th.finish(
-                    &[
-                        "max_failing_rows",
-                        "max_failing_share",
-                        "min_share",
-                        "warning",
-                    ],
-                    &mut errs,
-                );
+                th.finish(&["max_failing_rows", "max_failing_share", "min_share", "warning"], &mut errs);
                 thresholds.insert(id.clone(), Threshold { fail, warn });
             }
             t.finish(&["severity", "threshold"], &mut errs);
@@ -231,10 +181,7 @@ pub fn parse(path: &Path, text: &str, rules: &[Rule]) -> Result<Suite, Vec<SpanE
         let verdict = c.req_str("verdict", &mut errs);
         if let Some(v) = &verdict {
             if !["conformant", "gate-failed", "input-error"].contains(&v.as_str()) {
-                errs.push(
-                    c.span_of("verdict"),
-                    format!("verdict `{v}` is not conformant, gate-failed or input-error"),
-                );
+                errs.push(c.span_of("verdict"), format!("verdict `{v}` is not conformant, gate-failed or input-error"));
             }
         }
         let mut findings = BTreeMap::new();
@@ -249,37 +196,16 @@ pub fn parse(path: &Path, text: &str, rules: &[Rule]) -> Result<Suite, Vec<SpanE
                     _ if matches!(v.get_ref(), toml::de::DeValue::Boolean(true)) => {
                         findings.insert(id, None);
                     }
-                    _ => errs.push(
-                        v.span(),
-                        "a finding is its failing count, or `true` for any count",
-                    ),
+                    _ => errs.push(v.span(), "a finding is its failing count, or `true` for any count"),
                 }
             }
         }
         c.finish(&["name", "package", "verdict", "findings"], &mut errs);
         if let (Some(name), Some(package), Some(verdict)) = (name, package, verdict) {
-            cases.push(Case {
-                name,
-                package,
-                verdict,
-                findings,
-            });
+            cases.push(Case { name, package, verdict, findings });
         }
     }
-    root.finish(
-        &[
-            "name",
-            "version",
-            "description",
-            "rules",
-            "exclude",
-            "accept",
-            "pins",
-            "overrides",
-            "cases",
-        ],
-        &mut errs,
-    );
+    root.finish(&["name", "version", "description", "rules", "exclude", "accept", "pins", "overrides", "cases"], &mut errs);
     if !errs.is_empty() {
         return Err(errs.0);
     }

@@ -3,10 +3,9 @@
 
 /// Windows-1252 code points for bytes 0x80..=0x9F; the rest map to the same Unicode value.
 const CP1252_HIGH: [char; 32] = [
-    '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
-    '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}', '\u{017D}', '\u{8F}',
-    '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
-    '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{9D}', '\u{017E}', '\u{0178}',
+    '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}',
+    '\u{2039}', '\u{0152}', '\u{8D}', '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}',
+    '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{9D}', '\u{017E}', '\u{0178}',
 ];
 
 /// Decodes Windows-1252 bytes into a `String`. Every byte has a meaning, so this cannot fail.
@@ -28,11 +27,7 @@ pub fn encode_cp1252(text: &str) -> Vec<u8> {
     text.chars()
         .map(|c| match c as u32 {
             0..=0x7F | 0xA0..=0xFF => c as u32 as u8,
-            _ => CP1252_HIGH
-                .iter()
-                .position(|&h| h == c)
-                .map(|i| 0x80 + i as u8)
-                .unwrap_or(b'?'),
+            _ => CP1252_HIGH.iter().position(|&h| h == c).map(|i| 0x80 + i as u8).unwrap_or(b'?'),
         })
         .collect()
 }
@@ -85,10 +80,7 @@ pub fn parse_csv(text: &str, delimiter: char) -> Vec<Record> {
             '\n' => {
                 if any || !field.is_empty() || !fields.is_empty() {
                     fields.push(std::mem::take(&mut field));
-                    records.push(Record {
-                        line: start_line,
-                        fields: std::mem::take(&mut fields),
-                    });
+                    records.push(Record { line: start_line, fields: std::mem::take(&mut fields) });
                 }
                 any = false;
                 line += 1;
@@ -106,10 +98,7 @@ pub fn parse_csv(text: &str, delimiter: char) -> Vec<Record> {
     }
     if any || !field.is_empty() || !fields.is_empty() {
         fields.push(field);
-        records.push(Record {
-            line: start_line,
-            fields,
-        });
+        records.push(Record { line: start_line, fields });
     }
     records
 }

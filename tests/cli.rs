@@ -11,7 +11,11 @@ struct Run {
 
 fn sotecheck(args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_sotecheck")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs");
-    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 fn snap(name: &str, r: &Run) {
@@ -108,7 +112,15 @@ fn usage_errors_exit_2() {
 fn rule_file_mistakes_are_shown_at_their_lines() {
     let r = sotecheck(&["test-rules", "tests/data/bad-rules"]);
     assert_eq!(r.code, 2);
-    for needle in ["did you mean `error`?", "unknown key `colour`", "did you mean `activity`?", "invalid regular expression", "did you mean `not-null`?", "does not match the file name", "bad-mistakes.toml:3:12"] {
+    for needle in [
+        "did you mean `error`?",
+        "unknown key `colour`",
+        "did you mean `activity`?",
+        "invalid regular expression",
+        "did you mean `not-null`?",
+        "does not match the file name",
+        "bad-mistakes.toml:3:12",
+    ] {
         assert!(r.stderr.contains(needle), "missing `{needle}` in:\n{}", r.stderr);
     }
     snap("test-rules-bad-rules", &r);

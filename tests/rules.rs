@@ -7,26 +7,15 @@ use std::path::Path;
 
 fn check_rule_file(path: &str) {
     let path = Path::new(path);
-    let family = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|s| s.to_str())
-        .unwrap();
+    let family = path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap();
     let text = std::fs::read_to_string(path).unwrap();
     let rule = match sotecheck::rules::parse::parse_rule(path, family, &text) {
         Ok(r) => r,
-        Err(e) => panic!(
-            "{}",
-            sotecheck::rules::FileErrors::new(path, &text, e).render()
-        ),
+        Err(e) => panic!("{}", sotecheck::rules::FileErrors::new(path, &text, e).render()),
     };
     let registry = Registry::builtin();
     let results = sotecheck::examples::run_rule(&rule, &registry);
-    let failed: Vec<String> = results
-        .iter()
-        .filter(|r| !r.ok)
-        .map(|r| format!("{} :: {}: {}", r.rule, r.example, r.message))
-        .collect();
+    let failed: Vec<String> = results.iter().filter(|r| !r.ok).map(|r| format!("{} :: {}: {}", r.rule, r.example, r.message)).collect();
     assert!(failed.is_empty(), "examples failed:\n{}", failed.join("\n"));
     assert!(results.len() >= 2);
 }
@@ -35,14 +24,7 @@ include!(concat!(env!("OUT_DIR"), "/rule_tests.rs"));
 
 fn all_rules() -> Vec<sotecheck::rules::Rule> {
     let (rules, bad) = sotecheck::rules::load_dir(&sotecheck::rules::builtin_dir()).unwrap();
-    assert!(
-        bad.is_empty(),
-        "{}",
-        bad.iter()
-            .map(|b| b.render())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert!(bad.is_empty(), "{}", bad.iter().map(|b| b.render()).collect::<Vec<_>>().join("\n"));
     rules
 }
 
@@ -62,33 +44,18 @@ fn registry_ids_unique_and_match_files() {
 #[test]
 fn registry_every_rule_documented_with_perspectives_and_both_examples() {
     for r in all_rules() {
-        assert!(
-            r.docs.what.trim().len() > 20,
-            "{}: docs.what too short",
-            r.id
-        );
+        assert!(r.docs.what.trim().len() > 20, "{}: docs.what too short", r.id);
         assert!(r.docs.why.trim().len() > 20, "{}: docs.why too short", r.id);
         assert!(!r.docs.references.is_empty(), "{}: no references", r.id);
+        assert!(!r.perspectives.is_empty() && r.perspectives.iter().all(|p| PERSPECTIVES.contains(&p.as_str())), "{}", r.id);
+        assert!(r.examples.iter().any(|e| e.expect == Expect::Pass), "{}: no passing example", r.id);
         assert!(
-            !r.perspectives.is_empty()
-                && r.perspectives
-                    .iter()
-                    .all(|p| PERSPECTIVES.contains(&p.as_str())),
-            "{}",
+            r.examples.iter().any(|e| e.expect == Expect::Fail && (!e.flagged.is_empty() || e.failing.is_some())),
+            "{}: no failing example naming its rows",
             r.id
         );
-        assert!(
-            r.examples.iter().any(|e| e.expect == Expect::Pass),
-            "{}: no passing example",
-            r.id
-        );
-        assert!(r.examples.iter().any(|e| e.expect == Expect::Fail && (!e.flagged.is_empty() || e.failing.is_some())), "{}: no failing example naming its rows", r.id);
         if !r.threshold.fail.is_empty() || r.threshold.warn.is_some() {
-            assert!(
-                r.docs.threshold.is_some(),
-                "{}: a threshold without its reasoning (docs.threshold)",
-                r.id
-            );
+            assert!(r.docs.threshold.is_some(), "{}: a threshold without its reasoning (docs.threshold)", r.id);
         }
     }
 }
@@ -97,11 +64,7 @@ fn registry_every_rule_documented_with_perspectives_and_both_examples() {
 fn registry_rule_names_name_the_defect_not_the_fix() {
     for r in all_rules() {
         for bad in ["use-", "prefer-", "avoid-", "ensure-"] {
-            assert!(
-                !r.id.starts_with(bad),
-                "{}: name the defect, not the fix",
-                r.id
-            );
+            assert!(!r.id.starts_with(bad), "{}: name the defect, not the fix", r.id);
         }
     }
 }
@@ -110,10 +73,7 @@ fn registry_rule_names_name_the_defect_not_the_fix() {
 fn registry_every_check_kind_is_used() {
     let rules = all_rules();
     for (kind, _) in sotecheck::checks::KINDS {
-        assert!(
-            rules.iter().any(|r| r.check.kind() == *kind),
-            "no rule uses check kind `{kind}`"
-        );
+        assert!(rules.iter().any(|r| r.check.kind() == *kind), "no rule uses check kind `{kind}`");
     }
 }
 
@@ -122,13 +82,7 @@ fn public_codes_are_stable() {
     let rules = all_rules();
     let mut out = String::from("# rule ids\n");
     for r in &rules {
-        out.push_str(&format!(
-            "{} {} {} {}\n",
-            r.id,
-            r.family,
-            r.severity.as_str(),
-            r.check.kind()
-        ));
+        out.push_str(&format!("{} {} {} {}\n", r.id, r.family, r.severity.as_str(), r.check.kind()));
     }
     out.push_str("\n# check kinds\n");
     for (k, d) in sotecheck::checks::KINDS {

@@ -7,39 +7,20 @@ use std::path::Path;
 fn check_suite_case(suite_path: &str, case: &str) {
     let (rules, bad) = sotecheck::rules::load_dir(&sotecheck::rules::builtin_dir()).unwrap();
     assert!(bad.is_empty());
-    let suite = sotecheck::suite::load(Path::new(suite_path), &rules)
-        .unwrap_or_else(|e| panic!("{}", e.render()));
-    let c = suite
-        .cases
-        .iter()
-        .find(|c| c.name == case)
-        .unwrap_or_else(|| panic!("no case {case}"));
-    let problems =
-        sotecheck::cli::check_case(&suite, c, &rules).unwrap_or_else(|e| panic!("{}", e.0));
-    assert!(
-        problems.is_empty(),
-        "case {case}:\n  {}",
-        problems.join("\n  ")
-    );
-    let sources = sotecheck::cli::Sources {
-        rules: None,
-        codelists: vec![],
-    };
+    let suite = sotecheck::suite::load(Path::new(suite_path), &rules).unwrap_or_else(|e| panic!("{}", e.render()));
+    let c = suite.cases.iter().find(|c| c.name == case).unwrap_or_else(|| panic!("no case {case}"));
+    let problems = sotecheck::cli::check_case(&suite, c, &rules).unwrap_or_else(|e| panic!("{}", e.0));
+    assert!(problems.is_empty(), "case {case}:\n  {}", problems.join("\n  "));
+    let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
     let mut report =
-        sotecheck::cli::validate(std::slice::from_ref(&c.package), suite_path, &sources, 10)
-            .unwrap_or_else(|e| panic!("{}", e.0));
+        sotecheck::cli::validate(std::slice::from_ref(&c.package), suite_path, &sources, 10).unwrap_or_else(|e| panic!("{}", e.0));
     // Paths differ between checkouts; the report is otherwise byte-stable.
     for p in &mut report.packages {
         p.source = p.package.clone();
     }
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots/suites");
-    settings.bind(|| {
-        insta::assert_snapshot!(
-            format!("{}@{}", suite.name, case),
-            sotecheck::report::json::render(&report)
-        )
-    });
+    settings.bind(|| insta::assert_snapshot!(format!("{}@{}", suite.name, case), sotecheck::report::json::render(&report)));
 }
 
 include!(concat!(env!("OUT_DIR"), "/suite_tests.rs"));

@@ -41,12 +41,7 @@ impl Conditional {
         };
         let by = cx.opt_column(t, "by", spec, errs);
         t.finish(&["kind", "table", "when", "then", "by"], errs);
-        Some(Conditional {
-            table: spec.name.into(),
-            when: when?,
-            then: then?,
-            by,
-        })
+        Some(Conditional { table: spec.name.into(), when: when?, then: then?, by })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -66,13 +61,6 @@ impl Conditional {
                 show.push(c);
             }
         }
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            evaluated,
-            failing,
-            weight: None,
-            show,
-            breakdown: self.by.clone(),
-        }))
+        Ok(Plan::Rows(RowPlan { table: self.table.clone(), evaluated, failing, weight: None, show, breakdown: self.by.clone() }))
     }
 }

@@ -42,41 +42,13 @@ impl Coverage {
         let date_column = parse_date_column(t, cx, spec, errs);
         let measure = cx.opt_column(t, "measure", spec, errs);
         if let Some(m) = &measure {
-            cx.expect_type(
-                spec,
-                m,
-                &[ColType::Integer, ColType::Number],
-                t.span_of("measure"),
-                errs,
-            );
+            cx.expect_type(spec, m, &[ColType::Integer, ColType::Number], t.span_of("measure"), errs);
         }
         let by = cx.opt_column(t, "by", spec, errs);
         let leaf_only = t.bool("leaf_only", errs).unwrap_or(true);
         let filter = parse_where(t, spec, cx, errs);
-        t.finish(
-            &[
-                "kind",
-                "table",
-                "column",
-                "list",
-                "date_column",
-                "measure",
-                "by",
-                "leaf_only",
-                "where",
-            ],
-            errs,
-        );
-        Some(Coverage {
-            table: spec.name.into(),
-            column: column?,
-            list: list?,
-            date_column,
-            measure,
-            by,
-            leaf_only,
-            filter,
-        })
+        t.finish(&["kind", "table", "column", "list", "date_column", "measure", "by", "leaf_only", "where"], errs);
+        Some(Coverage { table: spec.name.into(), column: column?, list: list?, date_column, measure, by, leaf_only, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -91,11 +63,7 @@ impl Coverage {
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let list = cx.list(&self.list)?;
         let s = status(list, &self.column, self.date_column.as_deref());
-        let attached = if self.leaf_only {
-            s.leaf.and(s.valid)
-        } else {
-            s.known.and(s.valid)
-        };
+        let attached = if self.leaf_only { s.leaf.and(s.valid) } else { s.known.and(s.valid) };
         let evaluated = with_filter(lit(true), &self.filter, cx)?;
         let mut show = vec![self.column.clone()];
         show.extend(self.by.clone());
@@ -104,12 +72,7 @@ impl Coverage {
             table: self.table.clone(),
             failing: evaluated.clone().and(attached.not()),
             evaluated,
-            weight: self.measure.as_ref().map(|m| {
-                col(m.as_str())
-                    .cast(DataType::Float64)
-                    .abs()
-                    .fill_null(lit(0.0))
-            }),
+            weight: self.measure.as_ref().map(|m| col(m.as_str()).cast(DataType::Float64).abs().fill_null(lit(0.0))),
             show,
             breakdown: self.by.clone(),
         }))

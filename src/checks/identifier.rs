@@ -32,11 +32,7 @@ pub fn ytunnus_valid(digits: &str) -> bool {
     if d.len() != 8 || digits.len() != 8 {
         return false;
     }
-    let sum: u32 = d[..7]
-        .iter()
-        .zip([7, 9, 10, 5, 8, 4, 2])
-        .map(|(a, w)| a * w)
-        .sum();
+    let sum: u32 = d[..7].iter().zip([7, 9, 10, 5, 8, 4, 2]).map(|(a, w)| a * w).sum();
     match sum % 11 {
         0 => d[7] == 0,
         1 => false,
@@ -46,11 +42,7 @@ pub fn ytunnus_valid(digits: &str) -> bool {
 
 pub fn valid(scheme: &str, value: &str) -> bool {
     match scheme {
-        "ytunnus" => {
-            value.len() == 9
-                && value.as_bytes()[7] == b'-'
-                && ytunnus_valid(&value.replace('-', ""))
-        }
+        "ytunnus" => value.len() == 9 && value.as_bytes()[7] == b'-' && ytunnus_valid(&value.replace('-', "")),
         _ => {
             let parts: Vec<&str> = value.split('.').collect();
             parts.len() == 7
@@ -70,21 +62,12 @@ impl Identifier {
         let scheme = t.req_str("scheme", errs);
         if let Some(s) = &scheme {
             if !SCHEMES.contains(&s.as_str()) {
-                errs.push_help(
-                    t.span_of("scheme"),
-                    format!("unknown scheme `{s}`"),
-                    format!("schemes: {}", SCHEMES.join(", ")),
-                );
+                errs.push_help(t.span_of("scheme"), format!("unknown scheme `{s}`"), format!("schemes: {}", SCHEMES.join(", ")));
             }
         }
         let filter = parse_where(t, spec, cx, errs);
         t.finish(&["kind", "table", "column", "scheme", "where"], errs);
-        Some(Identifier {
-            table: spec.name.into(),
-            column: column?,
-            scheme: scheme?,
-            filter,
-        })
+        Some(Identifier { table: spec.name.into(), column: column?, scheme: scheme?, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -104,17 +87,10 @@ impl Identifier {
             .collect()
             .map_err(pe)?;
         let values = crate::frame::strings(&crate::frame::column(&df, &self.column).map_err(pe)?);
-        let bad: Vec<String> = values
-            .into_iter()
-            .flatten()
-            .filter(|v| !valid(&self.scheme, v))
-            .collect();
+        let bad: Vec<String> = values.into_iter().flatten().filter(|v| !valid(&self.scheme, v)).collect();
         let c = col(self.column.as_str());
         let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
-        let failing = evaluated.clone().and(
-            c.cast(DataType::String)
-                .is_in(super::set_literal(&self.column, bad), false),
-        );
+        let failing = evaluated.clone().and(c.cast(DataType::String).is_in(super::set_literal(&self.column, bad), false));
         Ok(Plan::Rows(RowPlan {
             table: self.table.clone(),
             evaluated,
@@ -135,13 +111,7 @@ mod tests {
         // Tampere 0211675-2 (codelists/source/kunta_ytunnus.csv).
         assert!(valid("ytunnus", "0211675-2"));
         assert!(valid("sote-oid", "1.2.246.10.02116752.10.7"));
-        assert!(
-            !valid("sote-oid", "1.2.246.10.02116753.10.7"),
-            "wrong check digit"
-        );
-        assert!(
-            !valid("sote-oid", "1.2.246.10.0211675.10.7"),
-            "seven digits"
-        );
+        assert!(!valid("sote-oid", "1.2.246.10.02116753.10.7"), "wrong check digit");
+        assert!(!valid("sote-oid", "1.2.246.10.0211675.10.7"), "seven digits");
     }
 }

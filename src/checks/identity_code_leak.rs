@@ -28,19 +28,13 @@ pub struct IdentityCodeLeak {
 /// True when `s` (11 characters) is a henkilötunnus with a valid date and check character.
 pub fn is_valid_hetu(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() != 11
-        || !b[..6].iter().all(u8::is_ascii_digit)
-        || !b[7..10].iter().all(u8::is_ascii_digit)
-    {
+    if b.len() != 11 || !b[..6].iter().all(u8::is_ascii_digit) || !b[7..10].iter().all(u8::is_ascii_digit) {
         return false;
     }
     if !b"+-ABCDEFUVWXY".contains(&b[6]) {
         return false;
     }
-    let (dd, mm) = (
-        s[0..2].parse::<u32>().unwrap_or(0),
-        s[2..4].parse::<u32>().unwrap_or(0),
-    );
+    let (dd, mm) = (s[0..2].parse::<u32>().unwrap_or(0), s[2..4].parse::<u32>().unwrap_or(0));
     if !(1..=31).contains(&dd) || !(1..=12).contains(&mm) {
         return false;
     }
@@ -71,15 +65,23 @@ pub fn find_all(text: &str) -> Vec<String> {
     out
 }
 
+/// Replaces every valid identity code inside a text with its mask. Every report passes its
+/// sample values and messages through this, whichever rule found them.
+pub fn mask_all(text: &str) -> String {
+    let mut out = text.to_string();
+    for code in find_all(text) {
+        out = out.replace(&code, &mask(&code));
+    }
+    out
+}
+
 impl IdentityCodeLeak {
     pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
         let _ = cx;
         let tables = t.strings("tables", errs).unwrap_or_default();
         for name in &tables {
             if contract::table(name).is_none() {
-                let help = crate::suggest::best(name, contract::table_names())
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_default();
+                let help = crate::suggest::best(name, contract::table_names()).map(|s| format!("did you mean `{s}`?")).unwrap_or_default();
                 errs.push_help(t.span_of("tables"), format!("unknown table `{name}`"), help);
             }
         }
@@ -91,10 +93,7 @@ impl IdentityCodeLeak {
         if self.tables.is_empty() {
             vec![("*".into(), Vec::new())]
         } else {
-            self.tables
-                .iter()
-                .map(|t| (t.clone(), Vec::new()))
-                .collect()
+            self.tables.iter().map(|t| (t.clone(), Vec::new())).collect()
         }
     }
 
@@ -117,24 +116,13 @@ impl IdentityCodeLeak {
             }
             // The regex pre-filter runs in polars over every text column; only candidate
             // rows reach Rust for the check-character test.
-            let any = text_cols.iter().fold(lit(false), |acc, c| {
-                acc.or(col(c.as_str())
-                    .str()
-                    .contains(lit(CANDIDATE), true)
-                    .fill_null(lit(false)))
-            });
+            let any = text_cols
+                .iter()
+                .fold(lit(false), |acc, c| acc.or(col(c.as_str()).str().contains(lit(CANDIDATE), true).fill_null(lit(false))));
             let mut sel = vec![col(crate::package::LINE)];
             sel.extend(text_cols.iter().map(|c| col(c.as_str())));
-            let cand = df
-                .clone()
-                .lazy()
-                .filter(any)
-                .select(sel)
-                .collect()
-                .map_err(pe)?;
-            let lines =
-                crate::frame::u64s(&crate::frame::column(&cand, crate::package::LINE).map_err(pe)?)
-                    .map_err(pe)?;
+            let cand = df.clone().lazy().filter(any).select(sel).collect().map_err(pe)?;
+            let lines = crate::frame::u64s(&crate::frame::column(&cand, crate::package::LINE).map_err(pe)?).map_err(pe)?;
             let cols: Vec<Vec<Option<String>>> = text_cols
                 .iter()
                 .map(|c| crate::frame::column(&cand, c).map(|s| crate::frame::strings(&s)))
@@ -152,11 +140,7 @@ impl IdentityCodeLeak {
                 if !found.is_empty() {
                     m.failing += 1;
                     if m.samples.len() < cx.sample_limit {
-                        let mut s = Sample {
-                            line: Some(*line),
-                            key: Some(format!("{name}:{line}")),
-                            values: Default::default(),
-                        };
+                        let mut s = Sample { line: Some(*line), key: Some(format!("{name}:{line}")), values: Default::default() };
                         s.values.insert("table".into(), Some(name.clone()));
                         for (c, masked) in found {
                             s.values.insert(c, Some(masked));
@@ -192,9 +176,6 @@ mod tests {
         let found = find_all("asiakas 131052-308T soitti; 131052-308U ei");
         assert_eq!(found, vec!["131052-308T".to_string()]);
         assert_eq!(mask(&found[0]), "13****-****");
-        assert!(
-            find_all("X131052-308T").is_empty(),
-            "part of a longer token"
-        );
+        assert!(find_all("X131052-308T").is_empty(), "part of a longer token");
     }
 }

@@ -48,67 +48,34 @@ pub struct CodeStatus {
 /// each group is one `is_in`, which keeps the plan free of joins.
 pub fn status(list: &CodeList, column: &str, date_column: Option<&str>) -> CodeStatus {
     let c = col(column).cast(DataType::String);
-    let known = c
-        .clone()
-        .is_in(set_literal(column, list.codes.keys().cloned()), false);
-    let leaf = c.clone().is_in(
-        set_literal(
-            column,
-            list.codes
-                .values()
-                .filter(|x| x.leaf)
-                .map(|x| x.code.clone()),
-        ),
-        false,
-    );
+    let known = c.clone().is_in(set_literal(column, list.codes.keys().cloned()), false);
+    let leaf = c.clone().is_in(set_literal(column, list.codes.values().filter(|x| x.leaf).map(|x| x.code.clone())), false);
     let valid = match date_column {
         None => lit(true),
         Some(d) => {
-            let mut groups: BTreeMap<(Option<NaiveDate>, Option<NaiveDate>), Vec<String>> =
-                BTreeMap::new();
+            let mut groups: BTreeMap<(Option<NaiveDate>, Option<NaiveDate>), Vec<String>> = BTreeMap::new();
             for code in list.codes.values() {
-                groups
-                    .entry((code.valid_from, code.valid_to))
-                    .or_default()
-                    .push(code.code.clone());
+                groups.entry((code.valid_from, code.valid_to)).or_default().push(code.code.clone());
             }
             let date = col(d);
-            groups
-                .into_iter()
-                .fold(lit(false), |acc, ((from, to), codes)| {
-                    let mut cond = c.clone().is_in(set_literal(column, codes), false);
-                    if let Some(f) = from {
-                        cond = cond.and(date.clone().gt_eq(lit(f)));
-                    }
-                    if let Some(t) = to {
-                        cond = cond.and(date.clone().lt_eq(lit(t)));
-                    }
-                    acc.or(cond)
-                })
+            groups.into_iter().fold(lit(false), |acc, ((from, to), codes)| {
+                let mut cond = c.clone().is_in(set_literal(column, codes), false);
+                if let Some(f) = from {
+                    cond = cond.and(date.clone().gt_eq(lit(f)));
+                }
+                if let Some(t) = to {
+                    cond = cond.and(date.clone().lt_eq(lit(t)));
+                }
+                acc.or(cond)
+            })
         }
     };
-    CodeStatus {
-        known: known.fill_null(lit(false)),
-        leaf: leaf.fill_null(lit(false)),
-        valid: valid.fill_null(lit(false)),
-    }
+    CodeStatus { known: known.fill_null(lit(false)), leaf: leaf.fill_null(lit(false)), valid: valid.fill_null(lit(false)) }
 }
 
-pub fn parse_date_column(
-    t: &Table,
-    cx: &ParseCx,
-    spec: &crate::package::contract::TableSpec,
-    errs: &mut Errors,
-) -> Option<String> {
+pub fn parse_date_column(t: &Table, cx: &ParseCx, spec: &crate::package::contract::TableSpec, errs: &mut Errors) -> Option<String> {
     let d = cx.opt_column(t, "date_column", spec, errs)?;
-    cx.expect_type(
-        spec,
-        &d,
-        &[ColType::Date, ColType::Month],
-        t.span_of("date_column"),
-        errs,
-    )
-    .then_some(d)
+    cx.expect_type(spec, &d, &[ColType::Date, ColType::Month], t.span_of("date_column"), errs).then_some(d)
 }
 
 impl InCodeList {
@@ -117,9 +84,7 @@ impl InCodeList {
         let column = cx.column(t, "column", spec, errs);
         let list = t.req_str("list", errs);
         let date_column = parse_date_column(t, cx, spec, errs);
-        let fail_on = t
-            .strings("fail_on", errs)
-            .unwrap_or_else(|| DEFECTS.iter().map(|s| s.to_string()).collect());
+        let fail_on = t.strings("fail_on", errs).unwrap_or_else(|| DEFECTS.iter().map(|s| s.to_string()).collect());
         for f in &fail_on {
             if !DEFECTS.contains(&f.as_str()) {
                 let help = crate::suggest::best(f, DEFECTS.iter().copied())
@@ -128,36 +93,12 @@ impl InCodeList {
                 errs.push_help(t.span_of("fail_on"), format!("unknown defect `{f}`"), help);
             }
         }
-        if fail_on.iter().any(|f| f == "not-valid-on-date")
-            && date_column.is_none()
-            && !t.has("date_column")
-        {
-            errs.push(
-                t.span_of("fail_on"),
-                "`not-valid-on-date` needs `date_column`",
-            );
+        if fail_on.iter().any(|f| f == "not-valid-on-date") && date_column.is_none() && !t.has("date_column") {
+            errs.push(t.span_of("fail_on"), "`not-valid-on-date` needs `date_column`");
         }
         let filter = parse_where(t, spec, cx, errs);
-        t.finish(
-            &[
-                "kind",
-                "table",
-                "column",
-                "list",
-                "date_column",
-                "fail_on",
-                "where",
-            ],
-            errs,
-        );
-        Some(InCodeList {
-            table: spec.name.into(),
-            column: column?,
-            list: list?,
-            date_column,
-            fail_on,
-            filter,
-        })
+        t.finish(&["kind", "table", "column", "list", "date_column", "fail_on", "where"], errs);
+        Some(InCodeList { table: spec.name.into(), column: column?, list: list?, date_column, fail_on, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {

@@ -35,12 +35,7 @@ impl InSet {
         };
         let filter = parse_where(t, spec, cx, errs);
         t.finish(&["kind", "table", "column", "values", "where"], errs);
-        Some(InSet {
-            table: spec.name.into(),
-            column: column?,
-            values: values?,
-            filter,
-        })
+        Some(InSet { table: spec.name.into(), column: column?, values: values?, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -52,9 +47,7 @@ impl InSet {
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let c = col(self.column.as_str());
         let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
-        let ok = c
-            .cast(DataType::String)
-            .is_in(set_literal(&self.column, self.values.clone()), false);
+        let ok = c.cast(DataType::String).is_in(set_literal(&self.column, self.values.clone()), false);
         Ok(Plan::Rows(RowPlan {
             table: self.table.clone(),
             failing: evaluated.clone().and(ok.not()),

@@ -82,33 +82,17 @@ impl MembersPresent {
                         let (from, to) = (r.u64("from", errs), r.u64("to", errs));
                         r.finish(&["from", "to"], errs);
                         match (from, to) {
-                            (Some(a), Some(b)) if a <= b => {
-                                each.push((name, (a..=b).map(|i| i.to_string()).collect()))
-                            }
+                            (Some(a), Some(b)) if a <= b => each.push((name, (a..=b).map(|i| i.to_string()).collect())),
                             _ => errs.push(v.span(), "a range needs `from` ≤ `to`"),
                         }
                     }
-                    _ => errs.push(
-                        v.span(),
-                        format!("`each.{name}` must be an array of values or {{ from, to }}"),
-                    ),
+                    _ => errs.push(v.span(), format!("`each.{name}` must be an array of values or {{ from, to }}")),
                 }
             }
         }
         let filter = parse_where(t, spec, cx, errs);
-        t.finish(
-            &[
-                "kind", "table", "column", "members", "values", "each", "where",
-            ],
-            errs,
-        );
-        Some(MembersPresent {
-            table: spec.name.into(),
-            column: column?,
-            members: members?,
-            each,
-            filter,
-        })
+        t.finish(&["kind", "table", "column", "members", "values", "each", "where"], errs);
+        Some(MembersPresent { table: spec.name.into(), column: column?, members: members?, each, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -124,30 +108,16 @@ impl MembersPresent {
             Members::MandatoryServices => {
                 let (start, end) = cx.period()?;
                 let list = cx.list("service")?;
-                list.codes
-                    .values()
-                    .filter(|c| c.mandatory && c.leaf && c.valid_during(start, end))
-                    .map(|c| c.code.clone())
-                    .collect()
+                list.codes.values().filter(|c| c.mandatory && c.leaf && c.valid_during(start, end)).map(|c| c.code.clone()).collect()
             }
             Members::RegionMunicipalities => {
-                let corr = cx
-                    .registry
-                    .correspondence(KUNTA_TO_HVA)
-                    .ok_or("the municipality → county correspondence is missing")?;
+                let corr = cx.registry.correspondence(KUNTA_TO_HVA).ok_or("the municipality → county correspondence is missing")?;
                 corr.members_of(&cx.region()?)
             }
         };
         let mut cols = vec![self.column.clone()];
         cols.extend(self.each.iter().map(|(c, _)| c.clone()));
-        let key = concat_str(
-            cols.iter()
-                .map(|c| col(c.as_str()).cast(DataType::String))
-                .collect::<Vec<_>>(),
-            "\u{1f}",
-            false,
-        )
-        .alias("__k");
+        let key = concat_str(cols.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>(), "\u{1f}", false).alias("__k");
         let filter = with_filter(lit(true), &self.filter, cx)?;
         let df = cx
             .frame(&self.table)?
@@ -159,27 +129,14 @@ impl MembersPresent {
             .collect()
             .map_err(pe)?;
         let present: BTreeSet<String> =
-            crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?)
-                .into_iter()
-                .flatten()
-                .collect();
+            crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?).into_iter().flatten().collect();
         // The expected combinations, in a stable order: members first, then each column.
         let mut expected: Vec<Vec<String>> = members.into_iter().map(|m| vec![m]).collect();
         for (_, values) in &self.each {
-            expected = expected
-                .into_iter()
-                .flat_map(|p| {
-                    values
-                        .iter()
-                        .map(move |v| [p.clone(), vec![v.clone()]].concat())
-                })
-                .collect();
+            expected = expected.into_iter().flat_map(|p| values.iter().map(move |v| [p.clone(), vec![v.clone()]].concat())).collect();
         }
         let total = expected.len() as u64;
-        let missing: Vec<Vec<String>> = expected
-            .into_iter()
-            .filter(|p| !present.contains(&p.join("\u{1f}")))
-            .collect();
+        let missing: Vec<Vec<String>> = expected.into_iter().filter(|p| !present.contains(&p.join("\u{1f}"))).collect();
         let failing = missing.len() as u64;
         let samples = missing
             .into_iter()

@@ -3,6 +3,7 @@
 //! how it compiles into a polars plan. Row-level kinds return expressions that the engine
 //! fuses into one scan per table; aggregate kinds compute their measure directly.
 
+pub mod compare;
 pub mod conditional;
 pub mod coverage;
 pub mod identifier;
@@ -18,6 +19,7 @@ pub mod range;
 pub mod reconcile;
 pub mod reference;
 pub mod unique;
+pub mod value_length;
 
 use crate::codelist::{CodeList, Registry};
 use crate::package::contract::{self, ColType, TableSpec};
@@ -44,6 +46,8 @@ pub enum Check {
     Conditional(conditional::Conditional),
     IdentityCodeLeak(identity_code_leak::IdentityCodeLeak),
     Identifier(identifier::Identifier),
+    ValueLength(value_length::ValueLength),
+    Compare(compare::Compare),
 }
 
 /// Every kind's name and one-line description; the order is the documentation order.
@@ -51,43 +55,18 @@ pub const KINDS: &[(&str, &str)] = &[
     ("not-null", "required values are filled"),
     ("unique", "a (compound) key identifies one row"),
     ("pattern", "values match a regular expression (whole value)"),
-    (
-        "range",
-        "numbers or dates lie between bounds, e.g. inside the package period",
-    ),
+    ("range", "numbers or dates lie between bounds, e.g. inside the package period"),
     ("in-set", "values are one of a fixed set"),
-    (
-        "in-code-list",
-        "codes exist in a versioned code list, are leaves, and are valid on the row's date",
-    ),
-    (
-        "coverage",
-        "share of rows or of a measure (euros, FTE) attached to a valid code, with a breakdown",
-    ),
-    (
-        "reference",
-        "values exist in another table, or map to the submitting region",
-    ),
-    (
-        "period-complete",
-        "every month of the period is present (optionally per group)",
-    ),
-    (
-        "members-present",
-        "every expected member (e.g. municipality × age × sex) is present",
-    ),
-    (
-        "reconcile",
-        "aggregates of two tables agree by key, both directions",
-    ),
-    (
-        "conditional",
-        "when a row matches a condition, another condition holds",
-    ),
-    (
-        "identity-code-leak",
-        "no Finnish personal identity code with a valid check character in text",
-    ),
+    ("value-length", "text values have between min and max characters"),
+    ("compare", "one column compares to another in the same row, e.g. valid_from ≤ valid_to"),
+    ("in-code-list", "codes exist in a versioned code list, are leaves, and are valid on the row's date"),
+    ("coverage", "share of rows or of a measure (euros, FTE) attached to a valid code, with a breakdown"),
+    ("reference", "values exist in another table, or map to the submitting region"),
+    ("period-complete", "every month of the period is present (optionally per group)"),
+    ("members-present", "every expected member (e.g. municipality × age × sex) is present"),
+    ("reconcile", "aggregates of two tables agree by key, both directions"),
+    ("conditional", "when a row matches a condition, another condition holds"),
+    ("identity-code-leak", "no Finnish personal identity code with a valid check character in text"),
 ];
 
 /// What parsing a check needs: the contract, for table and column names.
@@ -111,56 +90,25 @@ impl ParseCx {
         }
     }
 
-    pub fn check_column(
-        &self,
-        spec: &TableSpec,
-        name: &str,
-        span: std::ops::Range<usize>,
-        errs: &mut Errors,
-    ) -> bool {
+    pub fn check_column(&self, spec: &TableSpec, name: &str, span: std::ops::Range<usize>, errs: &mut Errors) -> bool {
         if name == crate::package::LINE || spec.column(name).is_some() {
             return true;
         }
         let help = match crate::suggest::best(name, spec.columns.iter().map(|c| c.name)) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!(
-                "columns of {}: {}",
-                spec.name,
-                spec.columns
-                    .iter()
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            None => format!("columns of {}: {}", spec.name, spec.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")),
         };
-        errs.push_help(
-            span,
-            format!("table `{}` has no column `{name}`", spec.name),
-            help,
-        );
+        errs.push_help(span, format!("table `{}` has no column `{name}`", spec.name), help);
         false
     }
 
     /// Reads a column-name key, checked against the table.
-    pub fn column(
-        &self,
-        t: &Table,
-        key: &str,
-        spec: &TableSpec,
-        errs: &mut Errors,
-    ) -> Option<String> {
+    pub fn column(&self, t: &Table, key: &str, spec: &TableSpec, errs: &mut Errors) -> Option<String> {
         let name = t.req_str(key, errs)?;
-        self.check_column(spec, &name, t.span_of(key), errs)
-            .then_some(name)
+        self.check_column(spec, &name, t.span_of(key), errs).then_some(name)
     }
 
-    pub fn opt_column(
-        &self,
-        t: &Table,
-        key: &str,
-        spec: &TableSpec,
-        errs: &mut Errors,
-    ) -> Option<String> {
+    pub fn opt_column(&self, t: &Table, key: &str, spec: &TableSpec, errs: &mut Errors) -> Option<String> {
         if !t.has(key) {
             return None;
         }
@@ -168,13 +116,7 @@ impl ParseCx {
     }
 
     /// Reads a key holding one column or an array of columns.
-    pub fn columns(
-        &self,
-        t: &Table,
-        key: &str,
-        spec: &TableSpec,
-        errs: &mut Errors,
-    ) -> Option<Vec<String>> {
+    pub fn columns(&self, t: &Table, key: &str, spec: &TableSpec, errs: &mut Errors) -> Option<Vec<String>> {
         if !t.has(key) {
             t.missing(key, errs);
             return None;
@@ -184,9 +126,7 @@ impl ParseCx {
             errs.push(t.span_of(key), format!("`{key}` names no column"));
             return None;
         }
-        let ok = names
-            .iter()
-            .all(|n| self.check_column(spec, n, t.span_of(key), errs));
+        let ok = names.iter().all(|n| self.check_column(spec, n, t.span_of(key), errs));
         ok.then_some(names)
     }
 
@@ -206,14 +146,7 @@ impl ParseCx {
             return true;
         }
         let names: Vec<&str> = allowed.iter().map(|t| t.name()).collect();
-        errs.push(
-            span,
-            format!(
-                "column `{column}` is a {}, this check needs {}",
-                c.ty.name(),
-                names.join(" or ")
-            ),
-        );
+        errs.push(span, format!("column `{column}` is a {}, this check needs {}", c.ty.name(), names.join(" or ")));
         false
     }
 }
@@ -239,30 +172,19 @@ impl EvalCx<'_> {
             .or_else(|| self.pins.get(name))
             .map(String::as_str)
             .unwrap_or(name);
-        self.registry
-            .list(id)
-            .ok_or_else(|| format!("code list `{id}` is not known"))
+        self.registry.list(id).ok_or_else(|| format!("code list `{id}` is not known"))
     }
 
     pub fn period(&self) -> Result<(chrono::NaiveDate, chrono::NaiveDate), String> {
-        self.package
-            .period()
-            .ok_or_else(|| "the package has no valid period".to_string())
+        self.package.period().ok_or_else(|| "the package has no valid period".to_string())
     }
 
     pub fn region(&self) -> Result<String, String> {
-        self.package
-            .descriptor
-            .as_ref()
-            .map(|d| d.region.clone())
-            .ok_or_else(|| "the package has no region".to_string())
+        self.package.descriptor.as_ref().map(|d| d.region.clone()).ok_or_else(|| "the package has no region".to_string())
     }
 
     pub fn frame(&self, table: &str) -> Result<&DataFrame, String> {
-        self.package
-            .table(table)
-            .map(|t| &t.df)
-            .ok_or_else(|| format!("table `{table}` is not loaded"))
+        self.package.table(table).map(|t| &t.df).ok_or_else(|| format!("table `{table}` is not loaded"))
     }
 }
 
@@ -330,11 +252,7 @@ pub struct Sample {
 
 impl Sample {
     pub fn key(key: impl Into<String>) -> Sample {
-        Sample {
-            line: None,
-            key: Some(key.into()),
-            values: BTreeMap::new(),
-        }
+        Sample { line: None, key: Some(key.into()), values: BTreeMap::new() }
     }
     pub fn with(mut self, k: &str, v: impl Into<String>) -> Sample {
         self.values.insert(k.to_string(), Some(v.into()));
@@ -369,29 +287,19 @@ impl Check {
             "in-code-list" => in_code_list::InCodeList::parse(t, cx, errs).map(Check::InCodeList),
             "coverage" => coverage::Coverage::parse(t, cx, errs).map(Check::Coverage),
             "reference" => reference::Reference::parse(t, cx, errs).map(Check::Reference),
-            "period-complete" => {
-                period_complete::PeriodComplete::parse(t, cx, errs).map(Check::PeriodComplete)
-            }
-            "members-present" => {
-                members_present::MembersPresent::parse(t, cx, errs).map(Check::MembersPresent)
-            }
+            "period-complete" => period_complete::PeriodComplete::parse(t, cx, errs).map(Check::PeriodComplete),
+            "members-present" => members_present::MembersPresent::parse(t, cx, errs).map(Check::MembersPresent),
             "reconcile" => reconcile::Reconcile::parse(t, cx, errs).map(Check::Reconcile),
+            "value-length" => value_length::ValueLength::parse(t, cx, errs).map(Check::ValueLength),
+            "compare" => compare::Compare::parse(t, cx, errs).map(Check::Compare),
             "conditional" => conditional::Conditional::parse(t, cx, errs).map(Check::Conditional),
-            "identity-code-leak" => identity_code_leak::IdentityCodeLeak::parse(t, cx, errs)
-                .map(Check::IdentityCodeLeak),
+            "identity-code-leak" => identity_code_leak::IdentityCodeLeak::parse(t, cx, errs).map(Check::IdentityCodeLeak),
             other => {
                 let help = match crate::suggest::best(other, KINDS.iter().map(|(k, _)| *k)) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!(
-                        "kinds: {}",
-                        KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
-                    ),
+                    None => format!("kinds: {}", KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")),
                 };
-                errs.push_help(
-                    t.span_of("kind"),
-                    format!("unknown check kind `{other}`"),
-                    help,
-                );
+                errs.push_help(t.span_of("kind"), format!("unknown check kind `{other}`"), help);
                 return None;
             }
         };
@@ -414,6 +322,8 @@ impl Check {
             Check::Conditional(_) => "conditional",
             Check::IdentityCodeLeak(_) => "identity-code-leak",
             Check::Identifier(_) => "identifier",
+            Check::ValueLength(_) => "value-length",
+            Check::Compare(_) => "compare",
         }
     }
 
@@ -435,6 +345,8 @@ impl Check {
             Check::Conditional(c) => c.needs(),
             Check::IdentityCodeLeak(c) => c.needs(),
             Check::Identifier(c) => c.needs(),
+            Check::ValueLength(c) => c.needs(),
+            Check::Compare(c) => c.needs(),
         }
     }
 
@@ -454,21 +366,17 @@ impl Check {
             Check::Conditional(c) => c.plan(cx),
             Check::IdentityCodeLeak(c) => c.plan(cx),
             Check::Identifier(c) => c.plan(cx),
+            Check::ValueLength(c) => c.plan(cx),
+            Check::Compare(c) => c.plan(cx),
         }
     }
 
     pub fn table(&self) -> String {
-        self.needs()
-            .first()
-            .map(|(t, _)| t.clone())
-            .unwrap_or_default()
+        self.needs().first().map(|(t, _)| t.clone()).unwrap_or_default()
     }
 
     pub fn columns(&self) -> Vec<String> {
-        self.needs()
-            .first()
-            .map(|(_, c)| c.clone())
-            .unwrap_or_default()
+        self.needs().first().map(|(_, c)| c.clone()).unwrap_or_default()
     }
 }
 
@@ -479,11 +387,7 @@ pub fn set_literal(name: &str, values: impl IntoIterator<Item = String>) -> Expr
 }
 
 /// Shared: the `where` filter every kind accepts, ANDed into `evaluated`.
-pub fn with_filter(
-    evaluated: Expr,
-    filter: &Option<predicate::Predicate>,
-    cx: &EvalCx,
-) -> Result<Expr, String> {
+pub fn with_filter(evaluated: Expr, filter: &Option<predicate::Predicate>, cx: &EvalCx) -> Result<Expr, String> {
     Ok(match filter {
         Some(p) => evaluated.and(p.expr(cx)?),
         None => evaluated,
@@ -492,8 +396,5 @@ pub fn with_filter(
 
 /// Shared: polars errors become reasons a rule was not evaluated.
 pub fn pe(e: PolarsError) -> String {
-    format!(
-        "evaluation failed: {}",
-        e.to_string().lines().next().unwrap_or("")
-    )
+    format!("evaluation failed: {}", e.to_string().lines().next().unwrap_or(""))
 }

@@ -25,11 +25,7 @@ impl NotNull {
         let columns = cx.columns(t, "columns", spec, errs);
         let filter = parse_where(t, spec, cx, errs);
         t.finish(&["kind", "table", "columns", "where"], errs);
-        Some(NotNull {
-            table: spec.name.into(),
-            columns: columns?,
-            filter,
-        })
+        Some(NotNull { table: spec.name.into(), columns: columns?, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -39,10 +35,7 @@ impl NotNull {
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let failing = self
-            .columns
-            .iter()
-            .fold(lit(false), |acc, c| acc.or(col(c.as_str()).is_null()));
+        let failing = self.columns.iter().fold(lit(false), |acc, c| acc.or(col(c.as_str()).is_null()));
         let evaluated = with_filter(lit(true), &self.filter, cx)?;
         Ok(Plan::Rows(RowPlan {
             table: self.table.clone(),

@@ -34,7 +34,11 @@ impl Pattern {
             (true, false) => ("regex", false),
             (false, true) => ("forbidden", true),
             _ => {
-                errs.push_help(t.span.clone(), "a pattern check needs exactly one of `regex` and `forbidden`", "`regex` must match; `forbidden` must not");
+                errs.push_help(
+                    t.span.clone(),
+                    "a pattern check needs exactly one of `regex` and `forbidden`",
+                    "`regex` must match; `forbidden` must not",
+                );
                 ("regex", false)
             }
         };
@@ -63,15 +67,8 @@ impl Pattern {
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let c = col(self.column.as_str());
         let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
-        let matches = c
-            .cast(DataType::String)
-            .str()
-            .contains(lit(format!("^(?:{})$", self.regex)), true);
-        let bad = if self.forbidden {
-            matches
-        } else {
-            matches.not()
-        };
+        let matches = c.cast(DataType::String).str().contains(lit(format!("^(?:{})$", self.regex)), true);
+        let bad = if self.forbidden { matches } else { matches.not() };
         Ok(Plan::Rows(RowPlan {
             table: self.table.clone(),
             failing: evaluated.clone().and(bad),

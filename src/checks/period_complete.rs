@@ -30,23 +30,12 @@ impl PeriodComplete {
         let spec = cx.table(t, "table", errs)?;
         let column = cx.column(t, "column", spec, errs);
         if let Some(c) = &column {
-            cx.expect_type(
-                spec,
-                c,
-                &[ColType::Date, ColType::Month],
-                t.span_of("column"),
-                errs,
-            );
+            cx.expect_type(spec, c, &[ColType::Date, ColType::Month], t.span_of("column"), errs);
         }
         let by = cx.opt_column(t, "by", spec, errs);
         let filter = parse_where(t, spec, cx, errs);
         t.finish(&["kind", "table", "column", "by", "where"], errs);
-        Some(PeriodComplete {
-            table: spec.name.into(),
-            column: column?,
-            by,
-            filter,
-        })
+        Some(PeriodComplete { table: spec.name.into(), column: column?, by, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -65,10 +54,9 @@ impl PeriodComplete {
             (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
         }
         let d = col(self.column.as_str());
-        let ym = (d.clone().dt().year().cast(DataType::Int64) * lit(100i64)
-            + d.dt().month().cast(DataType::Int64))
-        .cast(DataType::String)
-        .alias("__ym");
+        let ym = (d.clone().dt().year().cast(DataType::Int64) * lit(100i64) + d.dt().month().cast(DataType::Int64))
+            .cast(DataType::String)
+            .alias("__ym");
         let group = match &self.by {
             Some(b) => col(b.as_str()).cast(DataType::String).alias("__g"),
             None => lit("").alias("__g"),
@@ -84,16 +72,12 @@ impl PeriodComplete {
             .collect()
             .map_err(pe)?;
         let g = crate::frame::strings(&crate::frame::column(&df, "__g").map_err(pe)?);
-        let m: Vec<Option<String>> =
-            crate::frame::strings(&crate::frame::column(&df, "__ym").map_err(pe)?)
-                .into_iter()
-                .map(|v| v.map(|v| format!("{}-{}", &v[..4.min(v.len())], &v[4.min(v.len())..])))
-                .collect();
-        let present: BTreeSet<(String, String)> = g
+        let m: Vec<Option<String>> = crate::frame::strings(&crate::frame::column(&df, "__ym").map_err(pe)?)
             .into_iter()
-            .zip(m)
-            .map(|(g, m)| (g.unwrap_or_default(), m.unwrap_or_default()))
+            .map(|v| v.map(|v| format!("{}-{}", &v[..4.min(v.len())], &v[4.min(v.len())..])))
             .collect();
+        let present: BTreeSet<(String, String)> =
+            g.into_iter().zip(m).map(|(g, m)| (g.unwrap_or_default(), m.unwrap_or_default())).collect();
         let mut groups: BTreeSet<String> = present.iter().map(|(g, _)| g.clone()).collect();
         if groups.is_empty() {
             groups.insert(String::new());
@@ -102,11 +86,7 @@ impl PeriodComplete {
         for g in &groups {
             for month in &months {
                 if !present.contains(&(g.clone(), month.clone())) {
-                    let key = if g.is_empty() {
-                        month.clone()
-                    } else {
-                        format!("{g} {month}")
-                    };
+                    let key = if g.is_empty() { month.clone() } else { format!("{g} {month}") };
                     let mut s = Sample::key(key).with("month", month.clone());
                     if let Some(b) = &self.by {
                         s = s.with(b, g.clone());
@@ -117,10 +97,6 @@ impl PeriodComplete {
         }
         let failing = missing.len() as u64;
         missing.truncate(cx.sample_limit);
-        Ok(Plan::Done(Measure::items(
-            (groups.len() * months.len()) as u64,
-            missing,
-            failing,
-        )))
+        Ok(Plan::Done(Measure::items((groups.len() * months.len()) as u64, missing, failing)))
     }
 }

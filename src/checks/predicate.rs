@@ -28,10 +28,7 @@ impl Bound {
             (ColType::Integer | ColType::Number, _) => match as_f64(v) {
                 Some(f) => Some(Bound::Number(f)),
                 None => {
-                    errs.push(
-                        v.span(),
-                        format!("expected a number, found `{}`", text.unwrap_or_default()),
-                    );
+                    errs.push(v.span(), format!("expected a number, found `{}`", text.unwrap_or_default()));
                     None
                 }
             },
@@ -41,19 +38,11 @@ impl Bound {
                     "period.start" => Some(Bound::PeriodStart),
                     "period.end" => Some(Bound::PeriodEnd),
                     _ => {
-                        let full = if ty == ColType::Month && s.len() == 7 {
-                            format!("{s}-01")
-                        } else {
-                            s.clone()
-                        };
+                        let full = if ty == ColType::Month && s.len() == 7 { format!("{s}-01") } else { s.clone() };
                         match NaiveDate::parse_from_str(&full, "%Y-%m-%d") {
                             Ok(d) => Some(Bound::Date(d)),
                             Err(_) => {
-                                errs.push_help(
-                                    v.span(),
-                                    format!("`{s}` is not a date"),
-                                    "write YYYY-MM-DD, or period.start / period.end",
-                                );
+                                errs.push_help(v.span(), format!("`{s}` is not a date"), "write YYYY-MM-DD, or period.start / period.end");
                                 None
                             }
                         }
@@ -78,11 +67,7 @@ impl Bound {
             Bound::PeriodStart => {
                 let (s, _) = cx.period()?;
                 // A month column holds the first day of its month: compare month to month.
-                let s = if ty == ColType::Month {
-                    s.with_day0(0).unwrap_or(s)
-                } else {
-                    s
-                };
+                let s = if ty == ColType::Month { s.with_day0(0).unwrap_or(s) } else { s };
                 lit(s)
             }
             Bound::PeriodEnd => lit(cx.period()?.1),
@@ -104,89 +89,35 @@ use chrono::Datelike;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Predicate {
-    Equals {
-        column: String,
-        ty: ColType,
-        value: Bound,
-        negate: bool,
-    },
-    Compare {
-        column: String,
-        ty: ColType,
-        op: &'static str,
-        value: Bound,
-    },
-    In {
-        column: String,
-        values: Vec<String>,
-        negate: bool,
-    },
-    Between {
-        column: String,
-        ty: ColType,
-        lo: Bound,
-        hi: Bound,
-    },
-    Matches {
-        column: String,
-        regex: String,
-    },
-    IsNull {
-        column: String,
-        null: bool,
-    },
+    Equals { column: String, ty: ColType, value: Bound, negate: bool },
+    Compare { column: String, ty: ColType, op: &'static str, value: Bound },
+    In { column: String, values: Vec<String>, negate: bool },
+    Between { column: String, ty: ColType, lo: Bound, hi: Bound },
+    Matches { column: String, regex: String },
+    IsNull { column: String, null: bool },
     All(Vec<Predicate>),
     Any(Vec<Predicate>),
     Not(Box<Predicate>),
 }
 
-const OPS: &[&str] = &[
-    "equals",
-    "not_equals",
-    "in",
-    "not_in",
-    "between",
-    "matches",
-    "is_null",
-    "gt",
-    "ge",
-    "lt",
-    "le",
-];
+const OPS: &[&str] = &["equals", "not_equals", "in", "not_in", "between", "matches", "is_null", "gt", "ge", "lt", "le"];
 
 impl Predicate {
-    pub fn parse_value(
-        v: &Value,
-        spec: &TableSpec,
-        cx: &ParseCx,
-        errs: &mut Errors,
-    ) -> Option<Predicate> {
+    pub fn parse_value(v: &Value, spec: &TableSpec, cx: &ParseCx, errs: &mut Errors) -> Option<Predicate> {
         let t = Table::new(v, "a condition", errs)?;
         Self::parse(&t, spec, cx, errs)
     }
 
-    pub fn parse(
-        t: &Table,
-        spec: &TableSpec,
-        cx: &ParseCx,
-        errs: &mut Errors,
-    ) -> Option<Predicate> {
+    pub fn parse(t: &Table, spec: &TableSpec, cx: &ParseCx, errs: &mut Errors) -> Option<Predicate> {
         for (key, ctor) in [("all", 0), ("any", 1)] {
             if let Some(v) = t.get(key) {
                 let DeValue::Array(items) = v.get_ref() else {
                     errs.push(v.span(), format!("`{key}` must be an array of conditions"));
                     return None;
                 };
-                let parts: Vec<Predicate> = items
-                    .iter()
-                    .filter_map(|i| Self::parse_value(i, spec, cx, errs))
-                    .collect();
+                let parts: Vec<Predicate> = items.iter().filter_map(|i| Self::parse_value(i, spec, cx, errs)).collect();
                 t.finish(&[key], errs);
-                return Some(if ctor == 0 {
-                    Predicate::All(parts)
-                } else {
-                    Predicate::Any(parts)
-                });
+                return Some(if ctor == 0 { Predicate::All(parts) } else { Predicate::Any(parts) });
             }
         }
         if let Some(v) = t.get("not") {
@@ -195,42 +126,21 @@ impl Predicate {
             return Some(Predicate::Not(Box::new(inner)));
         }
         let column = cx.column(t, "column", spec, errs)?;
-        let ty = spec
-            .column(&column)
-            .map(|c| c.ty)
-            .unwrap_or(ColType::String);
+        let ty = spec.column(&column).map(|c| c.ty).unwrap_or(ColType::String);
         let ops: Vec<&str> = OPS.iter().copied().filter(|k| t.has(k)).collect();
         let mut allowed = vec!["column"];
         allowed.extend(OPS);
         if ops.len() != 1 {
-            errs.push_help(
-                t.span.clone(),
-                "a condition needs exactly one operator",
-                format!("one of: {}", OPS.join(", ")),
-            );
+            errs.push_help(t.span.clone(), "a condition needs exactly one operator", format!("one of: {}", OPS.join(", ")));
             t.finish(&allowed, errs);
             return None;
         }
         let op = ops[0];
         let v = t.get(op).expect("checked above");
         let p = match op {
-            "equals" | "not_equals" => Predicate::Equals {
-                column,
-                ty,
-                value: Bound::parse(v, ty, errs)?,
-                negate: op == "not_equals",
-            },
-            "gt" | "ge" | "lt" | "le" => Predicate::Compare {
-                column,
-                ty,
-                op,
-                value: Bound::parse(v, ty, errs)?,
-            },
-            "in" | "not_in" => Predicate::In {
-                column,
-                values: t.strings(op, errs)?,
-                negate: op == "not_in",
-            },
+            "equals" | "not_equals" => Predicate::Equals { column, ty, value: Bound::parse(v, ty, errs)?, negate: op == "not_equals" },
+            "gt" | "ge" | "lt" | "le" => Predicate::Compare { column, ty, op, value: Bound::parse(v, ty, errs)? },
+            "in" | "not_in" => Predicate::In { column, values: t.strings(op, errs)?, negate: op == "not_in" },
             "between" => {
                 let DeValue::Array(items) = v.get_ref() else {
                     errs.push(v.span(), "`between` must be [low, high]");
@@ -241,31 +151,17 @@ impl Predicate {
                     errs.push(v.span(), "`between` must be [low, high]");
                     return None;
                 }
-                Predicate::Between {
-                    column,
-                    ty,
-                    lo: Bound::parse(items[0], ty, errs)?,
-                    hi: Bound::parse(items[1], ty, errs)?,
-                }
+                Predicate::Between { column, ty, lo: Bound::parse(items[0], ty, errs)?, hi: Bound::parse(items[1], ty, errs)? }
             }
             "matches" => {
                 let regex = t.str(op, errs)?;
                 if let Err(e) = regex::Regex::new(&regex) {
-                    errs.push(
-                        v.span(),
-                        format!(
-                            "invalid regular expression: {}",
-                            e.to_string().lines().last().unwrap_or("")
-                        ),
-                    );
+                    errs.push(v.span(), format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or("")));
                     return None;
                 }
                 Predicate::Matches { column, regex }
             }
-            "is_null" => Predicate::IsNull {
-                column,
-                null: t.bool(op, errs)?,
-            },
+            "is_null" => Predicate::IsNull { column, null: t.bool(op, errs)? },
             _ => unreachable!(),
         };
         t.finish(&allowed, errs);
@@ -280,9 +176,7 @@ impl Predicate {
             | Predicate::Between { column, .. }
             | Predicate::Matches { column, .. }
             | Predicate::IsNull { column, .. } => vec![column.clone()],
-            Predicate::All(ps) | Predicate::Any(ps) => {
-                ps.iter().flat_map(|p| p.columns()).collect()
-            }
+            Predicate::All(ps) | Predicate::Any(ps) => ps.iter().flat_map(|p| p.columns()).collect(),
             Predicate::Not(p) => p.columns(),
         }
     }
@@ -290,12 +184,7 @@ impl Predicate {
     /// The condition as a boolean expression; null → false.
     pub fn expr(&self, cx: &EvalCx) -> Result<Expr, String> {
         let e = match self {
-            Predicate::Equals {
-                column,
-                ty,
-                value,
-                negate,
-            } => {
+            Predicate::Equals { column, ty, value, negate } => {
                 let e = col(column.as_str()).eq(value.expr(*ty, cx)?);
                 if *negate {
                     e.not()
@@ -303,12 +192,7 @@ impl Predicate {
                     e
                 }
             }
-            Predicate::Compare {
-                column,
-                ty,
-                op,
-                value,
-            } => {
+            Predicate::Compare { column, ty, op, value } => {
                 let (c, v) = (col(column.as_str()), value.expr(*ty, cx)?);
                 match *op {
                     "gt" => c.gt(v),
@@ -317,14 +201,8 @@ impl Predicate {
                     _ => c.lt_eq(v),
                 }
             }
-            Predicate::In {
-                column,
-                values,
-                negate,
-            } => {
-                let e = col(column.as_str())
-                    .cast(DataType::String)
-                    .is_in(super::set_literal(column, values.clone()), false);
+            Predicate::In { column, values, negate } => {
+                let e = col(column.as_str()).cast(DataType::String).is_in(super::set_literal(column, values.clone()), false);
                 if *negate {
                     e.not()
                 } else {
@@ -333,14 +211,11 @@ impl Predicate {
             }
             Predicate::Between { column, ty, lo, hi } => {
                 let c = col(column.as_str());
-                c.clone()
-                    .gt_eq(lo.expr(*ty, cx)?)
-                    .and(c.lt_eq(hi.expr(*ty, cx)?))
+                c.clone().gt_eq(lo.expr(*ty, cx)?).and(c.lt_eq(hi.expr(*ty, cx)?))
             }
-            Predicate::Matches { column, regex } => col(column.as_str())
-                .cast(DataType::String)
-                .str()
-                .contains(lit(format!("^(?:{regex})$")), true),
+            Predicate::Matches { column, regex } => {
+                col(column.as_str()).cast(DataType::String).str().contains(lit(format!("^(?:{regex})$")), true)
+            }
             Predicate::IsNull { column, null } => {
                 let e = col(column.as_str()).is_null();
                 return Ok(if *null { e } else { e.not() });
@@ -366,19 +241,8 @@ impl Predicate {
 
     pub fn describe(&self) -> String {
         match self {
-            Predicate::Equals {
-                column,
-                value,
-                negate,
-                ..
-            } => format!(
-                "{column} {} {}",
-                if *negate { "≠" } else { "=" },
-                value.describe()
-            ),
-            Predicate::Compare {
-                column, op, value, ..
-            } => {
+            Predicate::Equals { column, value, negate, .. } => format!("{column} {} {}", if *negate { "≠" } else { "=" }, value.describe()),
+            Predicate::Compare { column, op, value, .. } => {
                 let sym = match *op {
                     "gt" => ">",
                     "ge" => "≥",
@@ -387,15 +251,7 @@ impl Predicate {
                 };
                 format!("{column} {sym} {}", value.describe())
             }
-            Predicate::In {
-                column,
-                values,
-                negate,
-            } => format!(
-                "{column} {}in [{}]",
-                if *negate { "not " } else { "" },
-                values.join(", ")
-            ),
+            Predicate::In { column, values, negate } => format!("{column} {}in [{}]", if *negate { "not " } else { "" }, values.join(", ")),
             Predicate::Between { column, lo, hi, .. } => {
                 format!("{column} between {} and {}", lo.describe(), hi.describe())
             }
@@ -403,30 +259,15 @@ impl Predicate {
             Predicate::IsNull { column, null } => {
                 format!("{column} is {}", if *null { "empty" } else { "filled" })
             }
-            Predicate::All(ps) => ps
-                .iter()
-                .map(|p| p.describe())
-                .collect::<Vec<_>>()
-                .join(" and "),
-            Predicate::Any(ps) => format!(
-                "({})",
-                ps.iter()
-                    .map(|p| p.describe())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ),
+            Predicate::All(ps) => ps.iter().map(|p| p.describe()).collect::<Vec<_>>().join(" and "),
+            Predicate::Any(ps) => format!("({})", ps.iter().map(|p| p.describe()).collect::<Vec<_>>().join(" or ")),
             Predicate::Not(p) => format!("not ({})", p.describe()),
         }
     }
 }
 
 /// Reads the optional `where` filter of a check.
-pub fn parse_where(
-    t: &Table,
-    spec: &TableSpec,
-    cx: &ParseCx,
-    errs: &mut Errors,
-) -> Option<Predicate> {
+pub fn parse_where(t: &Table, spec: &TableSpec, cx: &ParseCx, errs: &mut Errors) -> Option<Predicate> {
     let v = t.get("where")?;
     Predicate::parse_value(v, spec, cx, errs)
 }

@@ -35,18 +35,7 @@ impl Range {
         let column = cx.column(t, "column", spec, errs);
         let ty = column.as_ref().and_then(|c| spec.column(c)).map(|c| c.ty);
         if let (Some(c), Some(ColType::String)) = (&column, ty) {
-            cx.expect_type(
-                spec,
-                c,
-                &[
-                    ColType::Integer,
-                    ColType::Number,
-                    ColType::Date,
-                    ColType::Month,
-                ],
-                t.span_of("column"),
-                errs,
-            );
+            cx.expect_type(spec, c, &[ColType::Integer, ColType::Number, ColType::Date, ColType::Month], t.span_of("column"), errs);
         }
         let ty = ty.unwrap_or(ColType::Number);
         let min = t.get("min").and_then(|v| Bound::parse(v, ty, errs));
@@ -56,38 +45,14 @@ impl Range {
         }
         if let (Some(Bound::Number(a)), Some(Bound::Number(b))) = (&min, &max) {
             if a > b {
-                errs.push(
-                    t.span_of("min"),
-                    format!("`min` {a} is greater than `max` {b}"),
-                );
+                errs.push(t.span_of("min"), format!("`min` {a} is greater than `max` {b}"));
             }
         }
         let strict_min = t.bool("strict_min", errs).unwrap_or(false);
         let strict_max = t.bool("strict_max", errs).unwrap_or(false);
         let filter = parse_where(t, spec, cx, errs);
-        t.finish(
-            &[
-                "kind",
-                "table",
-                "column",
-                "min",
-                "max",
-                "strict_min",
-                "strict_max",
-                "where",
-            ],
-            errs,
-        );
-        Some(Range {
-            table: spec.name.into(),
-            column: column?,
-            ty,
-            min,
-            max,
-            strict_min,
-            strict_max,
-            filter,
-        })
+        t.finish(&["kind", "table", "column", "min", "max", "strict_min", "strict_max", "where"], errs);
+        Some(Range { table: spec.name.into(), column: column?, ty, min, max, strict_min, strict_max, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -101,19 +66,11 @@ impl Range {
         let mut ok = lit(true);
         if let Some(b) = &self.min {
             let v = b.expr(self.ty, cx)?;
-            ok = ok.and(if self.strict_min {
-                c.clone().gt(v)
-            } else {
-                c.clone().gt_eq(v)
-            });
+            ok = ok.and(if self.strict_min { c.clone().gt(v) } else { c.clone().gt_eq(v) });
         }
         if let Some(b) = &self.max {
             let v = b.expr(self.ty, cx)?;
-            ok = ok.and(if self.strict_max {
-                c.clone().lt(v)
-            } else {
-                c.clone().lt_eq(v)
-            });
+            ok = ok.and(if self.strict_max { c.clone().lt(v) } else { c.clone().lt_eq(v) });
         }
         let evaluated = with_filter(c.is_not_null(), &self.filter, cx)?;
         Ok(Plan::Rows(RowPlan {
@@ -127,16 +84,8 @@ impl Range {
     }
 
     pub fn describe(&self) -> String {
-        let lo = self
-            .min
-            .as_ref()
-            .map(|b| b.describe())
-            .unwrap_or_else(|| "−∞".into());
-        let hi = self
-            .max
-            .as_ref()
-            .map(|b| b.describe())
-            .unwrap_or_else(|| "∞".into());
+        let lo = self.min.as_ref().map(|b| b.describe()).unwrap_or_else(|| "−∞".into());
+        let hi = self.max.as_ref().map(|b| b.describe()).unwrap_or_else(|| "∞".into());
         format!("{lo} ≤ {} ≤ {hi}", self.column)
     }
 }

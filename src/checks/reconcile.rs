@@ -24,15 +24,8 @@ pub const FLAGS: &[&str] = &["missing-left", "missing-right", "mismatch", "out-o
 
 #[derive(Debug, Clone)]
 pub enum Side {
-    Table {
-        table: String,
-        by: Vec<String>,
-        sum: Option<String>,
-        filter: Option<Predicate>,
-    },
-    Figures {
-        id: String,
-    },
+    Table { table: String, by: Vec<String>, sum: Option<String>, filter: Option<Predicate> },
+    Figures { id: String },
 }
 
 #[derive(Debug, Clone)]
@@ -57,63 +50,29 @@ fn parse_side(t: &Table, key: &str, cx: &ParseCx, errs: &mut Errors) -> Option<S
         return id.map(|id| Side::Figures { id });
     }
     let spec = cx.table(&s, "table", errs)?;
-    let by = if s.has("by") {
-        cx.columns(&s, "by", spec, errs)
-    } else {
-        Some(Vec::new())
-    };
+    let by = if s.has("by") { cx.columns(&s, "by", spec, errs) } else { Some(Vec::new()) };
     let sum = cx.opt_column(&s, "sum", spec, errs);
     if let Some(c) = &sum {
-        cx.expect_type(
-            spec,
-            c,
-            &[ColType::Integer, ColType::Number],
-            s.span_of("sum"),
-            errs,
-        );
+        cx.expect_type(spec, c, &[ColType::Integer, ColType::Number], s.span_of("sum"), errs);
     }
-    let filter = s
-        .get("where")
-        .and_then(|v| Predicate::parse_value(v, spec, cx, errs));
+    let filter = s.get("where").and_then(|v| Predicate::parse_value(v, spec, cx, errs));
     s.finish(&["table", "by", "sum", "where", "figures"], errs);
-    Some(Side::Table {
-        table: spec.name.into(),
-        by: by?,
-        sum,
-        filter,
-    })
+    Some(Side::Table { table: spec.name.into(), by: by?, sum, filter })
 }
 
 impl Reconcile {
     pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
         let left = parse_side(t, "left", cx, errs);
         let right = parse_side(t, "right", cx, errs);
-        if let (Some(Side::Table { by: a, .. }), Some(Side::Table { by: b, .. })) = (&left, &right)
-        {
+        if let (Some(Side::Table { by: a, .. }), Some(Side::Table { by: b, .. })) = (&left, &right) {
             if a.len() != b.len() {
-                errs.push(
-                    t.span_of("right"),
-                    format!(
-                        "left groups by {} columns, right by {}: keys must line up",
-                        a.len(),
-                        b.len()
-                    ),
-                );
+                errs.push(t.span_of("right"), format!("left groups by {} columns, right by {}: keys must line up", a.len(), b.len()));
             }
         }
         if matches!(left, Some(Side::Figures { .. })) {
-            errs.push(
-                t.span_of("left"),
-                "official `figures` can only be the right side",
-            );
+            errs.push(t.span_of("left"), "official `figures` can only be the right side");
         }
-        let flag = t.strings("flag", errs).unwrap_or_else(|| {
-            vec![
-                "missing-left".into(),
-                "missing-right".into(),
-                "mismatch".into(),
-            ]
-        });
+        let flag = t.strings("flag", errs).unwrap_or_else(|| vec!["missing-left".into(), "missing-right".into(), "mismatch".into()]);
         for f in &flag {
             if !FLAGS.contains(&f.as_str()) {
                 let help = crate::suggest::best(f, FLAGS.iter().copied())
@@ -140,31 +99,15 @@ impl Reconcile {
         if flag.iter().any(|f| f == "out-of-band") && band.is_none() {
             errs.push(t.span_of("flag"), "`out-of-band` needs a `band`");
         }
-        t.finish(
-            &["kind", "left", "right", "flag", "tolerance", "band"],
-            errs,
-        );
-        Some(Reconcile {
-            left: left?,
-            right: right?,
-            flag,
-            relative,
-            absolute,
-            band,
-            scale,
-        })
+        t.finish(&["kind", "left", "right", "flag", "tolerance", "band"], errs);
+        Some(Reconcile { left: left?, right: right?, flag, relative, absolute, band, scale })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
         [&self.left, &self.right]
             .into_iter()
             .filter_map(|s| match s {
-                Side::Table {
-                    table,
-                    by,
-                    sum,
-                    filter,
-                } => {
+                Side::Table { table, by, sum, filter } => {
                     let mut cols = by.clone();
                     cols.extend(sum.clone());
                     cols.extend(filter.iter().flat_map(|f| f.columns()));
@@ -178,23 +121,12 @@ impl Reconcile {
     fn aggregate(side: &Side, cx: &EvalCx) -> Result<BTreeMap<String, f64>, String> {
         match side {
             Side::Figures { id } => {
-                let f = cx
-                    .registry
-                    .figures(id)
-                    .ok_or_else(|| format!("official figures `{id}` are not known"))?;
+                let f = cx.registry.figures(id).ok_or_else(|| format!("official figures `{id}` are not known"))?;
                 let region = cx.region()?;
-                let v = f
-                    .values
-                    .get(&region)
-                    .ok_or_else(|| format!("`{id}` has no figure for region {region}"))?;
+                let v = f.values.get(&region).ok_or_else(|| format!("`{id}` has no figure for region {region}"))?;
                 Ok(BTreeMap::from([(String::new(), *v)]))
             }
-            Side::Table {
-                table,
-                by,
-                sum,
-                filter,
-            } => {
+            Side::Table { table, by, sum, filter } => {
                 let mut lf = cx.frame(table)?.clone().lazy();
                 if let Some(f) = filter {
                     lf = lf.filter(f.expr(cx)?);
@@ -203,9 +135,7 @@ impl Reconcile {
                     lit("").alias("__k")
                 } else {
                     concat_str(
-                        by.iter()
-                            .map(|c| col(c.as_str()).cast(DataType::String).fill_null(lit("∅")))
-                            .collect::<Vec<_>>(),
+                        by.iter().map(|c| col(c.as_str()).cast(DataType::String).fill_null(lit("∅"))).collect::<Vec<_>>(),
                         " ",
                         false,
                     )
@@ -215,20 +145,10 @@ impl Reconcile {
                     Some(s) => col(s.as_str()).cast(DataType::Float64).sum().alias("__v"),
                     None => len().cast(DataType::Float64).alias("__v"),
                 };
-                let df = lf
-                    .with_column(key)
-                    .group_by([col("__k")])
-                    .agg([value])
-                    .collect()
-                    .map_err(pe)?;
+                let df = lf.with_column(key).group_by([col("__k")]).agg([value]).collect().map_err(pe)?;
                 let keys = crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?);
-                let vals = crate::frame::f64s(&crate::frame::column(&df, "__v").map_err(pe)?)
-                    .map_err(pe)?;
-                Ok(keys
-                    .into_iter()
-                    .zip(vals)
-                    .map(|(k, v)| (k.unwrap_or_default(), v.unwrap_or(0.0)))
-                    .collect())
+                let vals = crate::frame::f64s(&crate::frame::column(&df, "__v").map_err(pe)?).map_err(pe)?;
+                Ok(keys.into_iter().zip(vals).map(|(k, v)| (k.unwrap_or_default(), v.unwrap_or(0.0))).collect())
             }
         }
     }
@@ -259,11 +179,7 @@ impl Reconcile {
                         Some("values differ")
                     } else if on("out-of-band")
                         && self.band.is_some_and(|(lo, hi)| {
-                            let ratio = if *l != 0.0 {
-                                r / l * self.scale
-                            } else {
-                                f64::INFINITY
-                            };
+                            let ratio = if *l != 0.0 { r / l * self.scale } else { f64::INFINITY };
                             !(lo..=hi).contains(&ratio)
                         })
                     {
@@ -275,11 +191,7 @@ impl Reconcile {
                 _ => None,
             };
             if let Some(why) = why {
-                let key = if k.is_empty() {
-                    "total".to_string()
-                } else {
-                    (*k).clone()
-                };
+                let key = if k.is_empty() { "total".to_string() } else { (*k).clone() };
                 let mut s = Sample::key(key).with("problem", why);
                 if let Some(l) = l {
                     s = s.with("left", crate::frame::number(*l));
@@ -289,10 +201,7 @@ impl Reconcile {
                 }
                 if let (Some(l), Some(r)) = (l, r) {
                     if *l != 0.0 && self.band.is_some() {
-                        s = s.with(
-                            "ratio",
-                            crate::frame::number((r / l * self.scale * 100.0).round() / 100.0),
-                        );
+                        s = s.with("ratio", crate::frame::number((r / l * self.scale * 100.0).round() / 100.0));
                     }
                 }
                 failing.push(s);

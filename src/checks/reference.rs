@@ -21,14 +21,8 @@ use polars::prelude::*;
 
 #[derive(Debug, Clone)]
 pub enum Target {
-    Table {
-        table: String,
-        column: String,
-        filter: Option<Predicate>,
-    },
-    Region {
-        correspondence: String,
-    },
+    Table { table: String, column: String, filter: Option<Predicate> },
+    Region { correspondence: String },
 }
 
 #[derive(Debug, Clone)]
@@ -40,18 +34,7 @@ pub struct Reference {
     pub filter: Option<Predicate>,
 }
 
-const KEYS: &[&str] = &[
-    "kind",
-    "table",
-    "column",
-    "in_table",
-    "in_column",
-    "in_where",
-    "correspondence",
-    "equals",
-    "by",
-    "where",
-];
+const KEYS: &[&str] = &["kind", "table", "column", "in_table", "in_column", "in_where", "correspondence", "equals", "by", "where"];
 
 impl Reference {
     pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
@@ -60,24 +43,13 @@ impl Reference {
         let target = if t.has("in_table") {
             let other = cx.table(t, "in_table", errs);
             let other_col = other.and_then(|o| cx.column(t, "in_column", o, errs));
-            let filter = other.and_then(|o| {
-                t.get("in_where")
-                    .and_then(|v| Predicate::parse_value(v, o, cx, errs))
-            });
-            other_col.map(|c| Target::Table {
-                table: other.expect("checked").name.into(),
-                column: c,
-                filter,
-            })
+            let filter = other.and_then(|o| t.get("in_where").and_then(|v| Predicate::parse_value(v, o, cx, errs)));
+            other_col.map(|c| Target::Table { table: other.expect("checked").name.into(), column: c, filter })
         } else if t.has("correspondence") {
             let corr = t.str("correspondence", errs);
             match t.str("equals", errs).as_deref() {
                 Some("region") => {}
-                Some(other) => errs.push_help(
-                    t.span_of("equals"),
-                    format!("unknown target `{other}`"),
-                    "only `region` is supported",
-                ),
+                Some(other) => errs.push_help(t.span_of("equals"), format!("unknown target `{other}`"), "only `region` is supported"),
                 None => t.missing("equals", errs),
             }
             corr.map(|c| Target::Region { correspondence: c })
@@ -92,13 +64,7 @@ impl Reference {
         let by = cx.opt_column(t, "by", spec, errs);
         let filter = parse_where(t, spec, cx, errs);
         t.finish(KEYS, errs);
-        Some(Reference {
-            table: spec.name.into(),
-            column: column?,
-            target: target?,
-            by,
-            filter,
-        })
+        Some(Reference { table: spec.name.into(), column: column?, target: target?, by, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -106,12 +72,7 @@ impl Reference {
         cols.extend(self.by.clone());
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         let mut v = vec![(self.table.clone(), cols)];
-        if let Target::Table {
-            table,
-            column,
-            filter,
-        } = &self.target
-        {
+        if let Target::Table { table, column, filter } = &self.target {
             let mut cols = vec![column.clone()];
             cols.extend(filter.iter().flat_map(|f| f.columns()));
             v.push((table.clone(), cols));
@@ -121,37 +82,23 @@ impl Reference {
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let allowed: Vec<String> = match &self.target {
-            Target::Table {
-                table,
-                column,
-                filter,
-            } => {
+            Target::Table { table, column, filter } => {
                 let mut lf = cx.frame(table)?.clone().lazy();
                 if let Some(f) = filter {
                     lf = lf.filter(f.expr(cx)?);
                 }
-                let df = lf
-                    .select([col(column.as_str()).cast(DataType::String).unique()])
-                    .collect()
-                    .map_err(pe)?;
-                crate::frame::strings(&crate::frame::column(&df, column).map_err(pe)?)
-                    .into_iter()
-                    .flatten()
-                    .collect()
+                let df = lf.select([col(column.as_str()).cast(DataType::String).unique()]).collect().map_err(pe)?;
+                crate::frame::strings(&crate::frame::column(&df, column).map_err(pe)?).into_iter().flatten().collect()
             }
             Target::Region { correspondence } => {
-                let corr = cx
-                    .registry
-                    .correspondence(correspondence)
-                    .ok_or_else(|| format!("correspondence `{correspondence}` is not known"))?;
+                let corr =
+                    cx.registry.correspondence(correspondence).ok_or_else(|| format!("correspondence `{correspondence}` is not known"))?;
                 corr.members_of(&cx.region()?)
             }
         };
         let c = col(self.column.as_str());
         let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
-        let ok = c
-            .cast(DataType::String)
-            .is_in(set_literal(&self.column, allowed), false);
+        let ok = c.cast(DataType::String).is_in(set_literal(&self.column, allowed), false);
         Ok(Plan::Rows(RowPlan {
             table: self.table.clone(),
             failing: evaluated.clone().and(ok.not()),

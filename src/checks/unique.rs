@@ -26,11 +26,7 @@ impl Unique {
         let columns = cx.columns(t, "columns", spec, errs);
         let filter = parse_where(t, spec, cx, errs);
         t.finish(&["kind", "table", "columns", "where"], errs);
-        Some(Unique {
-            table: spec.name.into(),
-            columns: columns?,
-            filter,
-        })
+        Some(Unique { table: spec.name.into(), columns: columns?, filter })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -40,17 +36,11 @@ impl Unique {
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let filled = self
-            .columns
-            .iter()
-            .fold(lit(true), |acc, c| acc.and(col(c.as_str()).is_not_null()));
+        let filled = self.columns.iter().fold(lit(true), |acc, c| acc.and(col(c.as_str()).is_not_null()));
         let evaluated = with_filter(filled, &self.filter, cx)?;
         let key = as_struct(self.columns.iter().map(|c| col(c.as_str())).collect());
         // Duplicates are counted among the evaluated rows only.
-        let dup = key
-            .is_duplicated()
-            .over([evaluated.clone()])
-            .map_err(super::pe)?;
+        let dup = key.is_duplicated().over([evaluated.clone()]).map_err(super::pe)?;
         Ok(Plan::Rows(RowPlan {
             table: self.table.clone(),
             failing: evaluated.clone().and(dup),

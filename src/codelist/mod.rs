@@ -66,17 +66,8 @@ pub struct CodeList {
 }
 
 impl CodeList {
-    pub fn new(
-        id: impl Into<String>,
-        title: impl Into<String>,
-        provenance: impl Into<String>,
-    ) -> Self {
-        CodeList {
-            id: id.into(),
-            title: title.into(),
-            provenance: provenance.into(),
-            codes: BTreeMap::new(),
-        }
+    pub fn new(id: impl Into<String>, title: impl Into<String>, provenance: impl Into<String>) -> Self {
+        CodeList { id: id.into(), title: title.into(), provenance: provenance.into(), codes: BTreeMap::new() }
     }
 
     pub fn get(&self, code: &str) -> Option<&Code> {
@@ -90,21 +81,13 @@ impl CodeList {
     /// Derives `leaf` (no children) and `level` (depth) from the parent links, for
     /// formats that carry only parents. Fails on a parent that is not in the list.
     pub fn derive_hierarchy(&mut self) -> Result<(), String> {
-        let parents: Vec<(String, String)> = self
-            .codes
-            .values()
-            .filter_map(|c| c.parent.clone().map(|p| (c.code.clone(), p)))
-            .collect();
+        let parents: Vec<(String, String)> = self.codes.values().filter_map(|c| c.parent.clone().map(|p| (c.code.clone(), p))).collect();
         for (child, parent) in &parents {
             if !self.codes.contains_key(parent) {
-                return Err(format!(
-                    "code {child} names parent {parent}, which is not in {}",
-                    self.id
-                ));
+                return Err(format!("code {child} names parent {parent}, which is not in {}", self.id));
             }
         }
-        let with_children: std::collections::BTreeSet<&String> =
-            parents.iter().map(|(_, p)| p).collect();
+        let with_children: std::collections::BTreeSet<&String> = parents.iter().map(|(_, p)| p).collect();
         let depth = |code: &str| {
             let mut d = 1u8;
             let mut cur = self.codes.get(code).and_then(|c| c.parent.clone());
@@ -117,11 +100,7 @@ impl CodeList {
             }
             d
         };
-        let levels: Vec<(String, u8, bool)> = self
-            .codes
-            .keys()
-            .map(|k| (k.clone(), depth(k), !with_children.contains(k)))
-            .collect();
+        let levels: Vec<(String, u8, bool)> = self.codes.keys().map(|k| (k.clone(), depth(k), !with_children.contains(k))).collect();
         for (k, level, leaf) in levels {
             let c = self.codes.get_mut(&k).expect("key from the same map");
             c.level = level;
@@ -142,11 +121,7 @@ pub struct Correspondence {
 impl Correspondence {
     /// The source codes that map to `target`.
     pub fn members_of(&self, target: &str) -> Vec<String> {
-        self.map
-            .iter()
-            .filter(|(_, t)| t.as_str() == target)
-            .map(|(s, _)| s.clone())
-            .collect()
+        self.map.iter().filter(|(_, t)| t.as_str() == target).map(|(s, _)| s.clone()).collect()
     }
 }
 

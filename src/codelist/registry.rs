@@ -1,18 +1,13 @@
 //! The code lists sotecheck ships (embedded in the binary, so it runs anywhere) plus any a
 //! user adds from files, looked up by the identifiers packages and suites name them by.
 
-use super::{
-    koodistot, plain, statfi, valtiokonttori, CodeList, Correspondence, Figures, LoadError,
-};
+use super::{koodistot, plain, statfi, valtiokonttori, CodeList, Correspondence, Figures, LoadError};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 macro_rules! embedded {
     ($path:literal) => {
-        (
-            concat!("codelists/", $path),
-            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/codelists/", $path)).as_slice(),
-        )
+        (concat!("codelists/", $path), include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/codelists/", $path)).as_slice())
     };
 }
 
@@ -97,8 +92,7 @@ impl Registry {
             &text(b),
         )?);
 
-        let (f, b) =
-            embedded!("source/statfi_kunta_1_20220101_hyvinvointialue_1_20220101_cp1252.csv");
+        let (f, b) = embedded!("source/statfi_kunta_1_20220101_hyvinvointialue_1_20220101_cp1252.csv");
         r.correspondences.insert(
             KUNTA_TO_HVA.into(),
             statfi::load_correspondence(
@@ -113,6 +107,10 @@ impl Registry {
         let recs = crate::text::parse_csv(&text(b), ',');
         let mut values = BTreeMap::new();
         for rec in &recs[1..] {
+            // Only the counties: the file also carries a national total row.
+            if rec.fields[0].len() != 2 || !rec.fields[0].chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
             let v: f64 = rec.fields[2].parse().map_err(|_| LoadError {
                 file: f.into(),
                 line: Some(rec.line),
@@ -124,9 +122,7 @@ impl Registry {
             HVA_POPULATION.into(),
             Figures {
                 id: HVA_POPULATION.into(),
-                provenance:
-                    "VM, Hyvinvointialueiden rahoituslaskelma 2026 (26.6.2025): 2024 populations"
-                        .into(),
+                provenance: "VM, Hyvinvointialueiden rahoituslaskelma 2026 (26.6.2025): 2024 populations".into(),
                 values,
             },
         );
@@ -141,11 +137,7 @@ impl Registry {
     /// `--codelist virta-palvelut@1.2=virta_1_2.csv`. The format is read from the content.
     pub fn add_file(&mut self, id: &str, path: &Path) -> Result<(), LoadError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| LoadError {
-            file: file.clone(),
-            line: None,
-            message: e.to_string(),
-        })?;
+        let bytes = std::fs::read(path).map_err(|e| LoadError { file: file.clone(), line: None, message: e.to_string() })?;
         let provenance = format!("user file {file}");
         let list = if bytes.iter().skip_while(|b| b.is_ascii_whitespace()).next() == Some(&b'{') {
             koodistot::load(id, id, &provenance, &file, &String::from_utf8_lossy(&bytes))?
@@ -176,11 +168,7 @@ impl Registry {
 
     /// Identifiers of the lists whose id starts with `family@` (versions of one list).
     pub fn versions_of(&self, family: &str) -> Vec<String> {
-        self.lists
-            .keys()
-            .filter(|k| k.split('@').next() == Some(family))
-            .cloned()
-            .collect()
+        self.lists.keys().filter(|k| k.split('@').next() == Some(family)).cloned().collect()
     }
 }
 
@@ -193,10 +181,7 @@ mod tests {
     fn builtin_lists_load_with_expected_sizes() {
         let r = Registry::builtin();
         assert_eq!(r.list("kunta_1_20230101").unwrap().codes.len(), 309);
-        assert_eq!(
-            r.list("hyvinvointialue_1_20211013").unwrap().codes.len(),
-            23
-        );
+        assert_eq!(r.list("hyvinvointialue_1_20211013").unwrap().codes.len(), 23);
         assert_eq!(r.correspondence(KUNTA_TO_HVA).unwrap().map.len(), 309);
         let total: f64 = r.figures(HVA_POPULATION).unwrap().values.values().sum();
         assert_eq!(total, 5_605_317.0);
@@ -215,11 +200,7 @@ mod tests {
         let statfi_hva = statfi::load_classification("h", "h", "p", f, b).unwrap();
         let json_hva = r.list("hyvinvointialue_1_20211013").unwrap();
         for (code, c) in &json_hva.codes {
-            assert_eq!(
-                statfi_hva.get(code).map(|s| s.name.as_str()),
-                Some(c.name.as_str()),
-                "{code}"
-            );
+            assert_eq!(statfi_hva.get(code).map(|s| s.name.as_str()), Some(c.name.as_str()), "{code}");
         }
         // The correspondence covers exactly the 2023 municipalities.
         let corr = r.correspondence(KUNTA_TO_HVA).unwrap();
@@ -231,20 +212,14 @@ mod tests {
     #[test]
     fn virta_versions_differ_by_add_retire_split() {
         let r = Registry::builtin();
-        let (v10, v11) = (
-            r.list("virta-palvelut@1.0").unwrap(),
-            r.list("virta-palvelut@1.1").unwrap(),
-        );
+        let (v10, v11) = (r.list("virta-palvelut@1.0").unwrap(), r.list("virta-palvelut@1.1").unwrap());
         let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert!(v10.get("2539").is_none() && v11.get("2539").is_some());
         assert!(v10.get("2537").unwrap().valid_on(d("2025-06-01")));
         assert!(!v11.get("2537").unwrap().valid_on(d("2025-06-01")));
         assert!(v11.get("2537").unwrap().valid_on(d("2024-06-01")));
         assert!(v11.get("2556").unwrap().valid_on(d("2025-06-01")) && v11.get("2557").is_some());
-        assert!(
-            !v11.get("2530").unwrap().leaf,
-            "Erittelemätön groups are not leaves"
-        );
+        assert!(!v11.get("2530").unwrap().leaf, "Erittelemätön groups are not leaves");
     }
 
     #[test]
@@ -252,15 +227,9 @@ mod tests {
         let r = Registry::builtin();
         let k22 = r.list("kunta-palveluluokitus@2022").unwrap();
         let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert!(
-            !k22.get("2602").unwrap().valid_on(d("2022-03-01")),
-            "retired 31.12.2021"
-        );
+        assert!(!k22.get("2602").unwrap().valid_on(d("2022-03-01")), "retired 31.12.2021");
         assert_eq!(k22.get("2612").unwrap().parent.as_deref(), Some("2600"));
         assert!(!k22.get("2600").unwrap().leaf);
-        assert!(
-            r.list("kunta-palveluluokitus@2021").is_some()
-                && r.list("kunta-palveluluokitus@2023").is_some()
-        );
+        assert!(r.list("kunta-palveluluokitus@2021").is_some() && r.list("kunta-palveluluokitus@2023").is_some());
     }
 }

@@ -11,32 +11,19 @@ fn unquote_code(s: &str) -> String {
     s.trim().trim_matches('\'').to_string()
 }
 
-fn records(
-    file: &str,
-    bytes: &[u8],
-    first_header: &str,
-) -> Result<(Record, Vec<Record>), LoadError> {
+fn records(file: &str, bytes: &[u8], first_header: &str) -> Result<(Record, Vec<Record>), LoadError> {
     let text = decode_cp1252(bytes);
     let recs = parse_csv(&text, ';');
-    let at = recs
-        .iter()
-        .position(|r| r.fields.first().is_some_and(|f| f.trim() == first_header))
-        .ok_or_else(|| LoadError {
-            file: file.to_string(),
-            line: None,
-            message: format!("no header starting with `{first_header}`: not a Statistics Finland export of this kind"),
-        })?;
+    let at = recs.iter().position(|r| r.fields.first().is_some_and(|f| f.trim() == first_header)).ok_or_else(|| LoadError {
+        file: file.to_string(),
+        line: None,
+        message: format!("no header starting with `{first_header}`: not a Statistics Finland export of this kind"),
+    })?;
     let header = recs[at].clone();
     Ok((header, recs[at + 1..].to_vec()))
 }
 
-pub fn load_classification(
-    id: &str,
-    title: &str,
-    provenance: &str,
-    file: &str,
-    bytes: &[u8],
-) -> Result<CodeList, LoadError> {
+pub fn load_classification(id: &str, title: &str, provenance: &str, file: &str, bytes: &[u8]) -> Result<CodeList, LoadError> {
     let (header, rows) = records(file, bytes, "code")?;
     let col = |n: &str| header.fields.iter().position(|h| h.trim() == n);
     let (Some(level_i), Some(name_i)) = (col("level"), col("classificationItemName")) else {
@@ -67,30 +54,17 @@ pub fn load_classification(
         last_at_level.push(code);
         list.insert(c);
     }
-    list.derive_hierarchy().map_err(|m| LoadError {
-        file: file.into(),
-        line: None,
-        message: m,
-    })?;
+    list.derive_hierarchy().map_err(|m| LoadError { file: file.into(), line: None, message: m })?;
     Ok(list)
 }
 
-pub fn load_correspondence(
-    id: &str,
-    provenance: &str,
-    file: &str,
-    bytes: &[u8],
-) -> Result<Correspondence, LoadError> {
+pub fn load_correspondence(id: &str, provenance: &str, file: &str, bytes: &[u8]) -> Result<Correspondence, LoadError> {
     let (header, rows) = records(file, bytes, "sourcecode")?;
-    let target_i = header
-        .fields
-        .iter()
-        .position(|h| h.trim() == "targetcode")
-        .ok_or_else(|| LoadError {
-            file: file.into(),
-            line: Some(header.line),
-            message: "header lacks `targetcode`".into(),
-        })?;
+    let target_i = header.fields.iter().position(|h| h.trim() == "targetcode").ok_or_else(|| LoadError {
+        file: file.into(),
+        line: Some(header.line),
+        message: "header lacks `targetcode`".into(),
+    })?;
     let mut map = std::collections::BTreeMap::new();
     for rec in rows {
         let source = unquote_code(rec.fields.first().map(String::as_str).unwrap_or(""));
@@ -99,17 +73,9 @@ pub fn load_correspondence(
         }
         let target = unquote_code(rec.fields.get(target_i).map(String::as_str).unwrap_or(""));
         if target.is_empty() {
-            return Err(LoadError {
-                file: file.into(),
-                line: Some(rec.line),
-                message: format!("no target code for {source}"),
-            });
+            return Err(LoadError { file: file.into(), line: Some(rec.line), message: format!("no target code for {source}") });
         }
         map.insert(source, target);
     }
-    Ok(Correspondence {
-        id: id.to_string(),
-        provenance: provenance.to_string(),
-        map,
-    })
+    Ok(Correspondence { id: id.to_string(), provenance: provenance.to_string(), map })
 }

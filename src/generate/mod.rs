@@ -54,24 +54,10 @@ pub fn parse_defects(spec: &str) -> Result<Vec<(Defect, f64)>, String> {
     let mut out = Vec::new();
     for part in spec.split(',').filter(|s| !s.trim().is_empty()) {
         let (name, rate) = part.split_once(':').unwrap_or((part, "1"));
-        let d = DEFECTS
-            .iter()
-            .find(|(n, _)| *n == name.trim())
-            .map(|(_, d)| *d)
-            .ok_or_else(|| {
-                format!(
-                    "unknown defect `{name}`; defects: {}",
-                    DEFECTS
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?;
-        let rate: f64 = rate
-            .trim()
-            .parse()
-            .map_err(|_| format!("defect `{name}`: `{rate}` is not a number"))?;
+        let d = DEFECTS.iter().find(|(n, _)| *n == name.trim()).map(|(_, d)| *d).ok_or_else(|| {
+            format!("unknown defect `{name}`; defects: {}", DEFECTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))
+        })?;
+        let rate: f64 = rate.trim().parse().map_err(|_| format!("defect `{name}`: `{rate}` is not a number"))?;
         out.push((d, rate));
     }
     Ok(out)
@@ -148,21 +134,11 @@ pub struct Manifest {
 }
 
 fn embedded_csv(text: &str) -> Vec<Vec<String>> {
-    crate::text::parse_csv(text, ',')
-        .into_iter()
-        .skip(1)
-        .map(|r| r.fields)
-        .collect()
+    crate::text::parse_csv(text, ',').into_iter().skip(1).map(|r| r.fields).collect()
 }
 
-const POP_2020: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/codelists/source/kunta_population_2020_yle.csv"
-));
-const YTUNNUS: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/codelists/source/kunta_ytunnus.csv"
-));
+const POP_2020: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/codelists/source/kunta_population_2020_yle.csv"));
+const YTUNNUS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/codelists/source/kunta_ytunnus.csv"));
 
 fn month_start(year: i32, m: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, m, 1).expect("valid month")
@@ -170,36 +146,17 @@ fn month_start(year: i32, m: u32) -> NaiveDate {
 
 /// Writes a package; returns what was planted.
 pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
-    let corr = registry
-        .correspondence(KUNTA_TO_HVA)
-        .ok_or("no municipality correspondence")?;
+    let corr = registry.correspondence(KUNTA_TO_HVA).ok_or("no municipality correspondence")?;
     let munis = corr.members_of(&o.region);
     if munis.is_empty() {
-        return Err(format!(
-            "region `{}` has no municipalities (use 01–21 or 90)",
-            o.region
-        ));
+        return Err(format!("region `{}` has no municipalities (use 01–21 or 90)", o.region));
     }
-    let list = registry
-        .list(&o.service)
-        .ok_or_else(|| format!("unknown service classification `{}`", o.service))?;
+    let list = registry.list(&o.service).ok_or_else(|| format!("unknown service classification `{}`", o.service))?;
     let has_split = list.get("2556").is_some();
-    let pop2020: BTreeMap<String, f64> = embedded_csv(POP_2020)
-        .into_iter()
-        .map(|r| (r[0].clone(), r[3].parse().unwrap_or(0.0)))
-        .collect();
-    let ytunnus: BTreeMap<String, String> = embedded_csv(YTUNNUS)
-        .into_iter()
-        .map(|r| (r[0].clone(), r[2].replace('-', "")))
-        .collect();
-    let county_total = registry
-        .figures(HVA_POPULATION)
-        .and_then(|f| f.values.get(&o.region).copied())
-        .unwrap_or(100_000.0);
-    let weights: Vec<f64> = munis
-        .iter()
-        .map(|m| pop2020.get(m).copied().unwrap_or(1000.0))
-        .collect();
+    let pop2020: BTreeMap<String, f64> = embedded_csv(POP_2020).into_iter().map(|r| (r[0].clone(), r[3].parse().unwrap_or(0.0))).collect();
+    let ytunnus: BTreeMap<String, String> = embedded_csv(YTUNNUS).into_iter().map(|r| (r[0].clone(), r[2].replace('-', ""))).collect();
+    let county_total = registry.figures(HVA_POPULATION).and_then(|f| f.values.get(&o.region).copied()).unwrap_or(100_000.0);
+    let weights: Vec<f64> = munis.iter().map(|m| pop2020.get(m).copied().unwrap_or(1000.0)).collect();
     let scale = county_total / weights.iter().sum::<f64>();
     let muni_pick = Picker::new(weights.clone());
     // The three largest municipalities host the units.
@@ -207,66 +164,36 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     by_size.sort_by(|a, b| weights[*b].total_cmp(&weights[*a]).then(a.cmp(b)));
     let hosts: Vec<usize> = by_size.into_iter().take(3).collect();
 
-    let services: Vec<(&str, f64, f64, u32, u32)> = profile::SERVICES
-        .iter()
-        .map(|s| (profile::code_for(has_split, s.0), s.1, s.2, s.3, s.4))
-        .collect();
+    let services: Vec<(&str, f64, f64, u32, u32)> =
+        profile::SERVICES.iter().map(|s| (profile::code_for(has_split, s.0), s.1, s.2, s.3, s.4)).collect();
     let service_pick = Picker::new(services.iter().map(|s| s.1));
     let unit_oid = |class: usize, host: usize| {
         let muni = &munis[hosts[host % hosts.len()]];
-        format!(
-            "1.2.246.10.{}.10.{}",
-            ytunnus
-                .get(muni)
-                .cloned()
-                .unwrap_or_else(|| "02116752".into()),
-            1000 + class * 10 + host
-        )
+        format!("1.2.246.10.{}.10.{}", ytunnus.get(muni).cloned().unwrap_or_else(|| "02116752".into()), 1000 + class * 10 + host)
     };
 
     std::fs::create_dir_all(&o.out).map_err(|e| format!("{}: {e}", o.out.display()))?;
-    let rate = |d: Defect| {
-        o.defects
-            .iter()
-            .find(|(x, _)| *x == d)
-            .map(|(_, r)| *r)
-            .unwrap_or(0.0)
-    };
+    let rate = |d: Defect| o.defects.iter().find(|(x, _)| *x == d).map(|(_, r)| *r).unwrap_or(0.0);
     let mut planted: BTreeMap<String, u64> = BTreeMap::new();
     let mut plant = |d: Defect, n: u64| {
-        let name = DEFECTS
-            .iter()
-            .find(|(_, x)| *x == d)
-            .map(|(n, _)| n.to_string())
-            .unwrap_or_default();
+        let name = DEFECTS.iter().find(|(_, x)| *x == d).map(|(n, _)| n.to_string()).unwrap_or_default();
         *planted.entry(name).or_default() += n;
     };
     let mut rng = Rng(o.seed);
-    let foreign: Vec<String> = corr
-        .map
-        .iter()
-        .filter(|(_, h)| **h != o.region && h.as_str() != "91")
-        .map(|(k, _)| k.clone())
-        .take(40)
-        .collect();
+    let foreign: Vec<String> =
+        corr.map.iter().filter(|(_, h)| **h != o.region && h.as_str() != "91").map(|(k, _)| k.clone()).take(40).collect();
     let missing_month = rate(Defect::MissingMonth) > 0.0;
     if missing_month {
         plant(Defect::MissingMonth, 1);
     }
 
     // activity, streamed
-    let days = if NaiveDate::from_ymd_opt(o.year, 12, 31).is_some_and(|d| d.ordinal() == 366) {
-        366
-    } else {
-        365
-    };
+    let days = if NaiveDate::from_ymd_opt(o.year, 12, 31).is_some_and(|d| d.ordinal() == 366) { 366 } else { 365 };
     let tmp_csv = o.out.join("activity.csv");
-    let mut w = BufWriter::with_capacity(
-        1 << 20,
-        std::fs::File::create(&tmp_csv).map_err(|e| e.to_string())?,
-    );
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp_csv).map_err(|e| e.to_string())?);
     let io = |e: std::io::Error| e.to_string();
-    writeln!(w, "event_id,event_date,service_code,unit_oid,production,municipality,age,sex,contact_mode,professional,diagnosis,volume").map_err(io)?;
+    writeln!(w, "event_id,event_date,service_code,unit_oid,production,municipality,age,sex,contact_mode,professional,diagnosis,volume")
+        .map_err(io)?;
     // (class, production, month) → (events, euros)
     let mut agg: BTreeMap<(usize, bool, u32), (u64, f64)> = BTreeMap::new();
     let contact_pick = Picker::new(profile::CONTACT_MODES.iter().map(|c| c.1));
@@ -301,11 +228,8 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         let unit = unit_oid(s, host);
         let (cm, _) = profile::CONTACT_MODES[contact_pick.pick(&mut rng)];
         let prof = profile::OCCUPATIONS[s % profile::OCCUPATIONS.len()];
-        let mut diag = if rng.f() < 0.6 {
-            profile::DIAGNOSES[rng.below(profile::DIAGNOSES.len() as u64) as usize].to_string()
-        } else {
-            String::new()
-        };
+        let mut diag =
+            if rng.f() < 0.6 { profile::DIAGNOSES[rng.below(profile::DIAGNOSES.len() as u64) as usize].to_string() } else { String::new() };
         let mut id = format!("E{:010}", seq);
         let mut code_out = code.to_string();
         let mut date_out = date.to_string();
@@ -314,11 +238,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         let mut acc = 0.0;
         let mut pick = |d: Defect| {
             let r = rate(d);
-            let hit = !matches!(
-                d,
-                Defect::MissingMonth | Defect::NegativeFte | Defect::UnmappedCostCenter
-            ) && x >= acc
-                && x < acc + r;
+            let hit = !matches!(d, Defect::MissingMonth | Defect::NegativeFte | Defect::UnmappedCostCenter) && x >= acc && x < acc + r;
             acc += r;
             hit
         };
@@ -372,11 +292,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     // costs: one row per class × production × month × cost centre
     let cc = |s: usize, own: bool| format!("CC{}{}", services[s].0, if own { "O" } else { "P" });
     let mut w = BufWriter::new(std::fs::File::create(o.out.join("costs.csv")).map_err(io)?);
-    writeln!(
-        w,
-        "month,service_code,cost_center,account,production,amount_eur"
-    )
-    .map_err(io)?;
+    writeln!(w, "month,service_code,cost_center,account,production,amount_eur").map_err(io)?;
     for ((s, own, month), (_, euros)) in &agg {
         writeln!(
             w,
@@ -435,9 +351,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         for sex in ["1", "2"] {
             for age in 0..=100u32 {
                 let share = if sex == "2" { 0.505 } else { 0.495 };
-                let v = (weights[i] * scale * share * profile::age_weight(age) / age_total)
-                    .round()
-                    .max(1.0);
+                let v = (weights[i] * scale * share * profile::age_weight(age) / age_total).round().max(1.0);
                 writeln!(w, "{},{m},{age},{sex},{}", o.year, v as u64).map_err(io)?;
             }
         }
@@ -456,14 +370,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
             skipped += 1;
             continue;
         }
-        writeln!(
-            w,
-            "{},cost_center,{},{}-01-01,",
-            cc(s, own),
-            services[s].0,
-            o.year
-        )
-        .map_err(io)?;
+        writeln!(w, "{},cost_center,{},{}-01-01,", cc(s, own), services[s].0, o.year).map_err(io)?;
     }
     if skipped > 0 {
         plant(Defect::UnmappedCostCenter, skipped as u64);
@@ -475,24 +382,15 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     }
     w.flush().map_err(io)?;
 
-    let county_name = registry
-        .list("hyvinvointialue_1_20211013")
-        .and_then(|l| l.get(&o.region))
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let county_name =
+        registry.list("hyvinvointialue_1_20211013").and_then(|l| l.get(&o.region)).map(|c| c.name.clone()).unwrap_or_default();
     let tables = ["activity", "costs", "staff", "population", "service_map"];
     if o.format == OutFormat::Parquet {
         to_parquet(&o.out, &tables, registry)?;
     }
-    let ext = if o.format == OutFormat::Parquet {
-        "parquet"
-    } else {
-        "csv"
-    };
-    let resources: Vec<serde_json::Value> = tables
-        .iter()
-        .map(|t| serde_json::json!({"name": t, "path": format!("{t}.{ext}"), "format": ext, "encoding": "utf-8"}))
-        .collect();
+    let ext = if o.format == OutFormat::Parquet { "parquet" } else { "csv" };
+    let resources: Vec<serde_json::Value> =
+        tables.iter().map(|t| serde_json::json!({"name": t, "path": format!("{t}.{ext}"), "format": ext, "encoding": "utf-8"})).collect();
     let desc = serde_json::json!({
         "name": format!("hva{}-{}", o.region, o.year),
         "title": format!("{county_name}, {} (synthetic)", o.year),
@@ -504,24 +402,10 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         },
         "resources": resources,
     });
-    std::fs::write(
-        o.out.join("datapackage.json"),
-        serde_json::to_string_pretty(&desc).unwrap_or_default() + "\n",
-    )
-    .map_err(io)?;
-    let manifest = Manifest {
-        region: o.region.clone(),
-        year: o.year,
-        activity_rows: written,
-        seed: o.seed,
-        service: o.service.clone(),
-        planted,
-    };
-    std::fs::write(
-        o.out.join("manifest.json"),
-        serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n",
-    )
-    .map_err(io)?;
+    std::fs::write(o.out.join("datapackage.json"), serde_json::to_string_pretty(&desc).unwrap_or_default() + "\n").map_err(io)?;
+    let manifest =
+        Manifest { region: o.region.clone(), year: o.year, activity_rows: written, seed: o.seed, service: o.service.clone(), planted };
+    std::fs::write(o.out.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n").map_err(io)?;
     let _ = month_start;
     Ok(manifest)
 }
@@ -533,25 +417,13 @@ fn to_parquet(dir: &Path, tables: &[&str], registry: &Registry) -> Result<(), St
     for t in tables {
         let spec = crate::package::contract::table(t).expect("contract table");
         let res: crate::package::descriptor::Resource =
-            serde_json::from_value(serde_json::json!({"name": t, "path": format!("{t}.csv")}))
-                .map_err(|e| e.to_string())?;
+            serde_json::from_value(serde_json::json!({"name": t, "path": format!("{t}.csv")})).map_err(|e| e.to_string())?;
         let mut problems = Vec::new();
-        let mut ctx = crate::package::load::LoadContext {
-            root: dir,
-            scratch: dir,
-            problems: &mut problems,
-        };
-        let table = crate::package::load::load(spec, &res, &mut ctx)
-            .ok_or_else(|| format!("{t}: {problems:?}"))?;
-        let mut df = table
-            .df
-            .drop(crate::package::LINE)
-            .map_err(|e| e.to_string())?;
-        let f =
-            std::fs::File::create(dir.join(format!("{t}.parquet"))).map_err(|e| e.to_string())?;
-        ParquetWriter::new(f)
-            .finish(&mut df)
-            .map_err(|e| e.to_string())?;
+        let mut ctx = crate::package::load::LoadContext { root: dir, scratch: dir, problems: &mut problems };
+        let table = crate::package::load::load(spec, &res, &mut ctx).ok_or_else(|| format!("{t}: {problems:?}"))?;
+        let mut df = table.df.drop(crate::package::LINE).map_err(|e| e.to_string())?;
+        let f = std::fs::File::create(dir.join(format!("{t}.parquet"))).map_err(|e| e.to_string())?;
+        ParquetWriter::new(f).finish(&mut df).map_err(|e| e.to_string())?;
         std::fs::remove_file(dir.join(format!("{t}.csv"))).map_err(|e| e.to_string())?;
     }
     let _ = registry;

@@ -86,11 +86,7 @@ pub const DEFAULT_MUNICIPALITY_LIST: &str = "kunta_1_20230101";
 
 /// Parses and validates; every problem is pushed, and `None` is returned when the package
 /// cannot be checked at all.
-pub fn parse(
-    text: &str,
-    registry: &Registry,
-    problems: &mut Vec<InputProblem>,
-) -> Option<Descriptor> {
+pub fn parse(text: &str, registry: &Registry, problems: &mut Vec<InputProblem>) -> Option<Descriptor> {
     let raw: RawDescriptor = match serde_json::from_str(crate::text::strip_bom(text)) {
         Ok(r) => r,
         Err(e) => {
@@ -113,73 +109,52 @@ pub fn parse(
     let region = sote.region.unwrap_or_default();
     let counties = registry.list("hyvinvointialue_1_20211013");
     if region.is_empty() {
-        problems.push(
-            err(ProblemCode::SoteMissing, "`sote.region` is missing".into())
-                .help("give the two-digit county code, e.g. \"08\""),
-        );
+        problems.push(err(ProblemCode::SoteMissing, "`sote.region` is missing".into()).help("give the two-digit county code, e.g. \"08\""));
     } else if region == "91" || counties.is_some_and(|l| l.get(&region).is_none()) {
         let why = if region == "91" {
             "91 (Åland) is in the classification but is not a reporting region"
         } else {
             "not a code of hyvinvointialue_1_20211013"
         };
-        let mut p = err(
-            ProblemCode::RegionUnknown,
-            format!("`sote.region` `{region}`: {why}"),
-        );
+        let mut p = err(ProblemCode::RegionUnknown, format!("`sote.region` `{region}`: {why}"));
         if region.len() == 1 && region.chars().all(|c| c.is_ascii_digit()) {
-            p = p.help(format!(
-                "codes have two digits: did you mean \"0{region}\"?"
-            ));
+            p = p.help(format!("codes have two digits: did you mean \"0{region}\"?"));
         } else {
             p = p.help("use 01–21 or 90 (Helsinki)");
         }
         problems.push(p);
     }
-    let date =
-        |s: &Option<String>, what: &str, problems: &mut Vec<InputProblem>| -> Option<NaiveDate> {
-            let v = s.as_deref().unwrap_or("");
-            let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
-            if d.is_none() {
-                problems.push(
-                    err(
-                        ProblemCode::PeriodInvalid,
-                        format!("`sote.period.{what}` `{v}` is not an ISO date"),
-                    )
-                    .help("write dates as YYYY-MM-DD"),
-                );
-            }
-            d
-        };
+    let date = |s: &Option<String>, what: &str, problems: &mut Vec<InputProblem>| -> Option<NaiveDate> {
+        let v = s.as_deref().unwrap_or("");
+        let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
+        if d.is_none() {
+            problems.push(
+                err(ProblemCode::PeriodInvalid, format!("`sote.period.{what}` `{v}` is not an ISO date")).help("write dates as YYYY-MM-DD"),
+            );
+        }
+        d
+    };
     let (start, end) = match &sote.period {
-        Some(p) => (
-            date(&p.start, "start", problems),
-            date(&p.end, "end", problems),
-        ),
+        Some(p) => (date(&p.start, "start", problems), date(&p.end, "end", problems)),
         None => {
-            problems.push(err(
-                ProblemCode::SoteMissing,
-                "`sote.period` is missing".into(),
-            ));
+            problems.push(err(ProblemCode::SoteMissing, "`sote.period` is missing".into()));
             (None, None)
         }
     };
     if let (Some(s), Some(e)) = (start, end) {
         if s > e {
-            problems.push(err(
-                ProblemCode::PeriodInvalid,
-                format!("the period starts {s} after it ends {e}"),
-            ));
+            problems.push(err(ProblemCode::PeriodInvalid, format!("the period starts {s} after it ends {e}")));
         }
     }
     let mut classifications = sote.classifications.clone();
-    classifications
-        .entry("municipality".into())
-        .or_insert_with(|| DEFAULT_MUNICIPALITY_LIST.into());
+    classifications.entry("municipality".into()).or_insert_with(|| DEFAULT_MUNICIPALITY_LIST.into());
     if !classifications.contains_key("service") {
         problems.push(
-            err(ProblemCode::SoteMissing, "`sote.classifications.service` is missing: the service codes cannot be read against any version".into())
-                .help("name the version, e.g. \"service\": \"virta-palvelut@1.1\""),
+            err(
+                ProblemCode::SoteMissing,
+                "`sote.classifications.service` is missing: the service codes cannot be read against any version".into(),
+            )
+            .help("name the version, e.g. \"service\": \"virta-palvelut@1.1\""),
         );
     }
     for (key, id) in &classifications {
@@ -189,17 +164,11 @@ pub fn parse(
             let help = if known.is_empty() {
                 "known: virta-palvelut@1.0, virta-palvelut@1.1, kunta-palveluluokitus@2021..2023, kunta_1_20230101; a user's list can be added with --codelist ID=FILE".to_string()
             } else {
-                format!(
-                    "versions known: {}; add another with --codelist {id}=FILE",
-                    known.join(", ")
-                )
+                format!("versions known: {}; add another with --codelist {id}=FILE", known.join(", "))
             };
             problems.push(
-                err(
-                    ProblemCode::ClassificationUnknown,
-                    format!("classification `{key}` names `{id}`, which sotecheck does not have"),
-                )
-                .help(help),
+                err(ProblemCode::ClassificationUnknown, format!("classification `{key}` names `{id}`, which sotecheck does not have"))
+                    .help(help),
             );
         }
     }

@@ -49,10 +49,7 @@ pub fn load(spec: &TableSpec, res: &Resource, ctx: &mut LoadContext) -> Option<T
             InputProblem::error(
                 ProblemCode::FileMissing,
                 &file,
-                format!(
-                    "resource `{}` names `{}`, which is not in the package",
-                    res.name, res.path
-                ),
+                format!("resource `{}` names `{}`, which is not in the package", res.name, res.path),
             )
             .table(spec.name)
             .help("check the `path` in datapackage.json (it is relative to the package folder)"),
@@ -71,13 +68,9 @@ pub fn load(spec: &TableSpec, res: &Resource, ctx: &mut LoadContext) -> Option<T
         "parquet" => load_parquet(spec, &path, &file, ctx),
         other => {
             ctx.problems.push(
-                InputProblem::error(
-                    ProblemCode::FormatUnsupported,
-                    &file,
-                    format!("format `{other}` is not supported"),
-                )
-                .table(spec.name)
-                .help("use \"csv\" or \"parquet\""),
+                InputProblem::error(ProblemCode::FormatUnsupported, &file, format!("format `{other}` is not supported"))
+                    .table(spec.name)
+                    .help("use \"csv\" or \"parquet\""),
             );
             return None;
         }
@@ -86,13 +79,9 @@ pub fn load(spec: &TableSpec, res: &Resource, ctx: &mut LoadContext) -> Option<T
         Ok(t) => t,
         Err(e) => {
             ctx.problems.push(
-                InputProblem::error(
-                    ProblemCode::FileUnparsable,
-                    &file,
-                    format!("cannot be read: {}", first_line(&e.to_string())),
-                )
-                .table(spec.name)
-                .help("check the quoting and that every row has as many fields as the header"),
+                InputProblem::error(ProblemCode::FileUnparsable, &file, format!("cannot be read: {}", first_line(&e.to_string())))
+                    .table(spec.name)
+                    .help("check the quoting and that every row has as many fields as the header"),
             );
             None
         }
@@ -109,32 +98,15 @@ enum Encoding {
     Cp1252,
 }
 
-fn load_csv(
-    spec: &TableSpec,
-    res: &Resource,
-    path: &Path,
-    file: &str,
-    ctx: &mut LoadContext,
-) -> PolarsResult<Option<Table>> {
-    let encoding = match res
-        .encoding
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+fn load_csv(spec: &TableSpec, res: &Resource, path: &Path, file: &str, ctx: &mut LoadContext) -> PolarsResult<Option<Table>> {
+    let encoding = match res.encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("utf-8" | "utf8" | "utf-8-sig") => Encoding::Utf8,
-        Some("windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" | "iso-8859-15") => {
-            Encoding::Cp1252
-        }
+        Some("windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" | "iso-8859-15") => Encoding::Cp1252,
         Some(other) => {
             ctx.problems.push(
-                InputProblem::error(
-                    ProblemCode::FormatUnsupported,
-                    file,
-                    format!("encoding `{other}` is not supported"),
-                )
-                .table(spec.name)
-                .help("use \"utf-8\" or \"windows-1252\""),
+                InputProblem::error(ProblemCode::FormatUnsupported, file, format!("encoding `{other}` is not supported"))
+                    .table(spec.name)
+                    .help("use \"utf-8\" or \"windows-1252\""),
             );
             return Ok(None);
         }
@@ -145,23 +117,14 @@ fn load_csv(
         Some("\\t") => b'\t',
         Some(d) => {
             ctx.problems.push(
-                InputProblem::error(
-                    ProblemCode::FormatUnsupported,
-                    file,
-                    format!("delimiter `{d}` must be one character"),
-                )
-                .table(spec.name),
+                InputProblem::error(ProblemCode::FormatUnsupported, file, format!("delimiter `{d}` must be one character"))
+                    .table(spec.name),
             );
             return Ok(None);
         }
     };
     let has_header = res.dialect.header.unwrap_or(true);
-    let quote = res
-        .dialect
-        .quote_char
-        .as_deref()
-        .and_then(|q| q.bytes().next())
-        .unwrap_or(b'"');
+    let quote = res.dialect.quote_char.as_deref().and_then(|q| q.bytes().next()).unwrap_or(b'"');
 
     // Polars reads UTF-8 only: a Windows-1252 export is transcoded to a scratch file first.
     let (scan_path, lossy) = match encoding {
@@ -170,10 +133,14 @@ fn load_csv(
             None => (path.to_path_buf(), false),
             Some(line) => {
                 ctx.problems.push(
-                    InputProblem::error(ProblemCode::EncodingInvalid, file, "the file is not valid UTF-8 (the declared or default encoding)")
-                        .table(spec.name)
-                        .line(line)
-                        .help("Finnish exports are often Windows-1252: declare \"encoding\": \"windows-1252\" for this resource"),
+                    InputProblem::error(
+                        ProblemCode::EncodingInvalid,
+                        file,
+                        "the file is not valid UTF-8 (the declared or default encoding)",
+                    )
+                    .table(spec.name)
+                    .line(line)
+                    .help("Finnish exports are often Windows-1252: declare \"encoding\": \"windows-1252\" for this resource"),
                 );
                 (path.to_path_buf(), true)
             }
@@ -181,36 +148,24 @@ fn load_csv(
     };
 
     let header_line = read_first_line(&scan_path)?;
-    let header_fields: Vec<String> =
-        crate::text::parse_csv(crate::text::strip_bom(&header_line), delimiter as char)
-            .into_iter()
-            .next()
-            .map(|r| r.fields.into_iter().map(|f| f.trim().to_string()).collect())
-            .unwrap_or_default();
+    let header_fields: Vec<String> = crate::text::parse_csv(crate::text::strip_bom(&header_line), delimiter as char)
+        .into_iter()
+        .next()
+        .map(|r| r.fields.into_iter().map(|f| f.trim().to_string()).collect())
+        .unwrap_or_default();
     if header_fields.len() <= 1 {
-        let other = [b';', b',', b'\t', b'|']
-            .into_iter()
-            .find(|&d| d != delimiter && header_line.contains(d as char));
+        let other = [b';', b',', b'\t', b'|'].into_iter().find(|&d| d != delimiter && header_line.contains(d as char));
         if let Some(d) = other {
-            let shown = if d == b'\t' {
-                "\\t".to_string()
-            } else {
-                (d as char).to_string()
-            };
+            let shown = if d == b'\t' { "\\t".to_string() } else { (d as char).to_string() };
             ctx.problems.push(
                 InputProblem::error(
                     ProblemCode::DelimiterMismatch,
                     file,
-                    format!(
-                        "the header is one column when split by `{}`, but it contains `{shown}`",
-                        delimiter as char
-                    ),
+                    format!("the header is one column when split by `{}`, but it contains `{shown}`", delimiter as char),
                 )
                 .table(spec.name)
                 .line(1)
-                .help(format!(
-                    "declare the delimiter: \"dialect\": {{\"delimiter\": \"{shown}\"}}"
-                )),
+                .help(format!("declare the delimiter: \"dialect\": {{\"delimiter\": \"{shown}\"}}")),
             );
             return Ok(None);
         }
@@ -232,10 +187,7 @@ fn load_csv(
         .with_quote_char(Some(quote))
         .with_infer_schema_length(Some(0))
         .with_missing_is_null(true)
-        .with_row_index(Some(RowIndex {
-            name: LINE.into(),
-            offset: if has_header { 2 } else { 1 },
-        }));
+        .with_row_index(Some(RowIndex { name: LINE.into(), offset: if has_header { 2 } else { 1 } }));
     if lossy {
         reader = reader.with_encoding(CsvEncoding::LossyUtf8);
     }
@@ -245,42 +197,23 @@ fn load_csv(
         lf = lf.rename(old, names.clone(), true);
     }
     let decimal_comma = |col: &str| {
-        let field = res
-            .schema
-            .as_ref()
-            .and_then(|s| s.fields.iter().find(|f| f.name == col));
-        field
-            .and_then(|f| f.decimal_char.as_deref())
-            .or(res.dialect.decimal_char.as_deref())
-            == Some(",")
+        let field = res.schema.as_ref().and_then(|s| s.fields.iter().find(|f| f.name == col));
+        field.and_then(|f| f.decimal_char.as_deref()).or(res.dialect.decimal_char.as_deref()) == Some(",")
     };
     let typed = type_columns(spec, &present, |_| DataType::String, decimal_comma);
     finish(spec, lf, typed, file, "line", present, ctx).map(Some)
 }
 
-fn load_parquet(
-    spec: &TableSpec,
-    path: &Path,
-    file: &str,
-    ctx: &mut LoadContext,
-) -> PolarsResult<Option<Table>> {
-    let mut lf = LazyFrame::scan_parquet(
-        PlRefPath::new(path.to_string_lossy().as_ref()),
-        Default::default(),
-    )?;
+fn load_parquet(spec: &TableSpec, path: &Path, file: &str, ctx: &mut LoadContext) -> PolarsResult<Option<Table>> {
+    let mut lf = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), Default::default())?;
     let schema = lf.collect_schema()?;
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let Some(present) = check_columns(spec, &names, file, ctx.problems) else {
         return Ok(None);
     };
     for col in &present {
-        let spec_col = spec
-            .column(col)
-            .expect("present columns are contract columns");
-        let dtype = schema
-            .get(col.as_str())
-            .cloned()
-            .unwrap_or(DataType::String);
+        let spec_col = spec.column(col).expect("present columns are contract columns");
+        let dtype = schema.get(col.as_str()).cloned().unwrap_or(DataType::String);
         if spec_col.ty == ColType::String && dtype.is_primitive_numeric() {
             ctx.problems.push(
                 InputProblem::error(
@@ -295,35 +228,21 @@ fn load_parquet(
         }
     }
     lf = lf.with_row_index(LINE, Some(1));
-    let typed = type_columns(
-        spec,
-        &present,
-        |c| schema.get(c).cloned().unwrap_or(DataType::String),
-        |_| false,
-    );
+    let typed = type_columns(spec, &present, |c| schema.get(c).cloned().unwrap_or(DataType::String), |_| false);
     finish(spec, lf, typed, file, "row", present, ctx).map(Some)
 }
 
 /// Reports missing, unknown and duplicate columns; returns the contract columns present,
 /// or `None` when the table cannot be used at all.
-fn check_columns(
-    spec: &TableSpec,
-    names: &[String],
-    file: &str,
-    problems: &mut Vec<InputProblem>,
-) -> Option<Vec<String>> {
+fn check_columns(spec: &TableSpec, names: &[String], file: &str, problems: &mut Vec<InputProblem>) -> Option<Vec<String>> {
     let mut seen = std::collections::BTreeSet::new();
     for n in names {
         if !seen.insert(n.as_str()) {
             problems.push(
-                InputProblem::error(
-                    ProblemCode::ColumnDuplicate,
-                    file,
-                    format!("column `{n}` appears twice in the header"),
-                )
-                .table(spec.name)
-                .column(n)
-                .line(1),
+                InputProblem::error(ProblemCode::ColumnDuplicate, file, format!("column `{n}` appears twice in the header"))
+                    .table(spec.name)
+                    .column(n)
+                    .line(1),
             );
             return None;
         }
@@ -339,50 +258,28 @@ fn check_columns(
                     format!(
                         "the contract's {} columns are: {}",
                         spec.name,
-                        spec.columns
-                            .iter()
-                            .map(|c| c.name)
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        spec.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
                     )
                 });
             problems.push(
-                InputProblem::warning(
-                    ProblemCode::ColumnUnknown,
-                    file,
-                    format!("column `{n}` is not in the contract for `{}`", spec.name),
-                )
-                .table(spec.name)
-                .column(n)
-                .line(1)
-                .help(hint),
+                InputProblem::warning(ProblemCode::ColumnUnknown, file, format!("column `{n}` is not in the contract for `{}`", spec.name))
+                    .table(spec.name)
+                    .column(n)
+                    .line(1)
+                    .help(hint),
             );
         }
     }
-    for c in spec
-        .columns
-        .iter()
-        .filter(|c| c.required && !names.iter().any(|n| n == c.name))
-    {
+    for c in spec.columns.iter().filter(|c| c.required && !names.iter().any(|n| n == c.name)) {
         problems.push(
-            InputProblem::error(
-                ProblemCode::ColumnMissing,
-                file,
-                format!("required column `{}` ({}) is missing", c.name, c.ty.name()),
-            )
-            .table(spec.name)
-            .column(c.name)
-            .line(1)
-            .help("rules on this column are not evaluated until it is added"),
+            InputProblem::error(ProblemCode::ColumnMissing, file, format!("required column `{}` ({}) is missing", c.name, c.ty.name()))
+                .table(spec.name)
+                .column(c.name)
+                .line(1)
+                .help("rules on this column are not evaluated until it is added"),
         );
     }
-    Some(
-        spec.columns
-            .iter()
-            .filter(|c| names.iter().any(|n| n == c.name))
-            .map(|c| c.name.to_string())
-            .collect(),
-    )
+    Some(spec.columns.iter().filter(|c| names.iter().any(|n| n == c.name)).map(|c| c.name.to_string()).collect())
 }
 
 /// A column that needs parsing, and the expression that types it.
@@ -411,31 +308,18 @@ fn type_columns(
             (ColType::String, true) => continue,
             (ColType::String, false) => raw.cast(DataType::String),
             (ColType::Date, true) => parse_date(raw.clone(), 10),
-            (ColType::Month, true) => {
-                parse_date(concat_str([raw.clone(), lit("-01")], "", false), 10)
-                    .and_then_len_check(raw, 7)
-            }
+            (ColType::Month, true) => parse_date(concat_str([raw.clone(), lit("-01")], "", false), 10).and_then_len_check(raw, 7),
             (ColType::Date | ColType::Month, false) => raw.cast(DataType::Date),
             (ColType::Integer, true) => raw.str().strip_chars(lit(NULL)).cast(DataType::Int64),
             (ColType::Integer, false) => raw.cast(DataType::Int64),
             (ColType::Number, true) => {
                 let s = raw.str().strip_chars(lit(NULL));
-                let s = if decimal_comma(name) {
-                    s.str().replace_all(lit(","), lit("."), true)
-                } else {
-                    s
-                };
+                let s = if decimal_comma(name) { s.str().replace_all(lit(","), lit("."), true) } else { s };
                 s.cast(DataType::Float64)
             }
             (ColType::Number, false) => raw.cast(DataType::Float64),
         };
-        out.push(Typed {
-            column: name.clone(),
-            ty,
-            parsed,
-            from_text,
-            decimal_comma: decimal_comma(name),
-        });
+        out.push(Typed { column: name.clone(), ty, parsed, from_text, decimal_comma: decimal_comma(name) });
     }
     out
 }
@@ -448,23 +332,13 @@ impl LenCheck for Expr {
     /// Keeps the parsed value only where the raw text has the exact length, so `2025-1` is
     /// not silently read as January.
     fn and_then_len_check(self, raw: Expr, len: u32) -> Expr {
-        when(raw.str().len_bytes().eq(lit(len)))
-            .then(self)
-            .otherwise(lit(NULL).cast(DataType::Date))
+        when(raw.str().len_bytes().eq(lit(len))).then(self).otherwise(lit(NULL).cast(DataType::Date))
     }
 }
 
 fn parse_date(text: Expr, len: u32) -> Expr {
-    let opts = StrptimeOptions {
-        format: Some("%Y-%m-%d".into()),
-        strict: false,
-        exact: true,
-        cache: true,
-    };
-    text.clone()
-        .str()
-        .to_date(opts)
-        .and_then_len_check(text, len)
+    let opts = StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: false, exact: true, cache: true };
+    text.clone().str().to_date(opts).and_then_len_check(text, len)
 }
 
 fn finish(
@@ -493,25 +367,10 @@ fn finish(
     let checked: Vec<&Typed> = typed.iter().filter(|t| t.from_text).collect();
     for t in &checked {
         let raw = col(format!("{RAW_PREFIX}{}", t.column).as_str());
-        let bad = raw
-            .clone()
-            .is_not_null()
-            .and(col(t.column.as_str()).is_null());
+        let bad = raw.clone().is_not_null().and(col(t.column.as_str()).is_null());
         stats.push(bad.clone().sum().alias(format!("n{}", stats.len())));
-        stats.push(
-            col(LINE)
-                .filter(bad.clone())
-                .head(Some(SAMPLES))
-                .implode(true)
-                .alias(format!("l{}", stats.len())),
-        );
-        stats.push(
-            raw.clone()
-                .filter(bad.clone())
-                .head(Some(SAMPLES))
-                .implode(true)
-                .alias(format!("v{}", stats.len())),
-        );
+        stats.push(col(LINE).filter(bad.clone()).head(Some(SAMPLES)).implode(true).alias(format!("l{}", stats.len())));
+        stats.push(raw.clone().filter(bad.clone()).head(Some(SAMPLES)).implode(true).alias(format!("v{}", stats.len())));
         let comma = raw.str().contains(lit(r"^\s*-?\d+,\d+\s*$"), true);
         stats.push(bad.and(comma).sum().alias(format!("c{}", stats.len())));
     }
@@ -524,17 +383,12 @@ fn finish(
                 continue;
             }
             let lines = crate::frame::u64s(&get(1).list()?.get_as_series(0).unwrap_or_default())?;
-            let values: Vec<String> =
-                crate::frame::strings(&get(2).list()?.get_as_series(0).unwrap_or_default())
-                    .into_iter()
-                    .map(Option::unwrap_or_default)
-                    .collect();
-            let commas = crate::frame::u64s(&get(3))?.first().copied().unwrap_or(0);
-            let shown: Vec<String> = lines
-                .iter()
-                .zip(&values)
-                .map(|(l, v)| format!("{position} {l} `{v}`"))
+            let values: Vec<String> = crate::frame::strings(&get(2).list()?.get_as_series(0).unwrap_or_default())
+                .into_iter()
+                .map(Option::unwrap_or_default)
                 .collect();
+            let commas = crate::frame::u64s(&get(3))?.first().copied().unwrap_or(0);
+            let shown: Vec<String> = lines.iter().zip(&values).map(|(l, v)| format!("{position} {l} `{v}`")).collect();
             let (code, what, help) = if commas > 0 && t.ty == ColType::Number && !t.decimal_comma {
                 (
                     ProblemCode::DecimalCommaUndeclared,
@@ -543,24 +397,12 @@ fn finish(
                 )
             } else {
                 let (expect, fix) = match t.ty {
-                    ColType::Date => (
-                        "dates (YYYY-MM-DD)",
-                        "write dates as ISO YYYY-MM-DD, e.g. 2025-03-31",
-                    ),
+                    ColType::Date => ("dates (YYYY-MM-DD)", "write dates as ISO YYYY-MM-DD, e.g. 2025-03-31"),
                     ColType::Month => ("months (YYYY-MM)", "write months as YYYY-MM, e.g. 2025-03"),
-                    ColType::Integer => {
-                        ("whole numbers", "write integers without decimals or units")
-                    }
-                    _ => (
-                        "numbers",
-                        "write numbers with a decimal point, or declare decimalChar \",\"",
-                    ),
+                    ColType::Integer => ("whole numbers", "write integers without decimals or units"),
+                    _ => ("numbers", "write numbers with a decimal point, or declare decimalChar \",\""),
                 };
-                (
-                    ProblemCode::ValueUnparsable,
-                    format!("{n} values in `{}` are not {expect}", t.column),
-                    fix.to_string(),
-                )
+                (ProblemCode::ValueUnparsable, format!("{n} values in `{}` are not {expect}", t.column), fix.to_string())
             };
             ctx.problems.push(
                 InputProblem::error(code, file, format!("{what}: {}", shown.join(", ")))
@@ -568,26 +410,13 @@ fn finish(
                     .column(&t.column)
                     .line(lines.first().copied().unwrap_or(0))
                     .count(n)
-                    .help(format!(
-                        "{help}; these values are treated as missing by the rules"
-                    )),
+                    .help(format!("{help}; these values are treated as missing by the rules")),
             );
         }
     }
-    let keep: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .filter(|n| !n.starts_with(RAW_PREFIX))
-        .collect();
+    let keep: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).filter(|n| !n.starts_with(RAW_PREFIX)).collect();
     let df = df.select(keep)?;
-    Ok(Table {
-        name: spec.name.to_string(),
-        file: file.to_string(),
-        position,
-        df,
-        columns: present,
-    })
+    Ok(Table { name: spec.name.to_string(), file: file.to_string(), position, df, columns: present })
 }
 
 fn read_first_line(path: &Path) -> PolarsResult<String> {
@@ -636,12 +465,7 @@ fn first_invalid_utf8(path: &Path) -> std::io::Result<Option<u64>> {
 fn transcode_cp1252(path: &Path, scratch: &Path) -> std::io::Result<PathBuf> {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let i = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let out_path = scratch.join(format!(
-        "utf8-{i}-{}",
-        path.file_name()
-            .and_then(|s| s.to_str())
-            .unwrap_or("table.csv")
-    ));
+    let out_path = scratch.join(format!("utf8-{i}-{}", path.file_name().and_then(|s| s.to_str()).unwrap_or("table.csv")));
     let mut input = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out_path)?);
     let mut buf = vec![0u8; 1 << 20];

@@ -26,15 +26,9 @@ pub struct Package {
 
 impl Package {
     pub fn name(&self) -> String {
-        self.descriptor
-            .as_ref()
-            .map(|d| d.name.clone())
-            .unwrap_or_else(|| {
-                Path::new(&self.source)
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| self.source.clone())
-            })
+        self.descriptor.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| {
+            Path::new(&self.source).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| self.source.clone())
+        })
     }
 
     pub fn table(&self, name: &str) -> Option<&Table> {
@@ -46,20 +40,13 @@ impl Package {
     }
 
     pub fn period(&self) -> Option<(NaiveDate, NaiveDate)> {
-        self.descriptor
-            .as_ref()
-            .map(|d| (d.period_start, d.period_end))
+        self.descriptor.as_ref().map(|d| (d.period_start, d.period_end))
     }
 
     /// Opens and loads a package folder or `.zip`.
     pub fn open(path: &Path, registry: &Registry) -> Package {
         let source = path.display().to_string();
-        let mut pkg = Package {
-            source: source.clone(),
-            descriptor: None,
-            tables: BTreeMap::new(),
-            problems: Vec::new(),
-        };
+        let mut pkg = Package { source: source.clone(), descriptor: None, tables: BTreeMap::new(), problems: Vec::new() };
         let scratch = match Scratch::new() {
             Ok(s) => s,
             Err(e) => {
@@ -73,35 +60,19 @@ impl Package {
         };
         let root = if path.is_dir() {
             path.to_path_buf()
-        } else if path.is_file()
-            && path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
-        {
+        } else if path.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
             match unzip(path, &scratch.0) {
                 Ok(r) => r,
                 Err(e) => {
-                    pkg.problems.push(InputProblem::error(
-                        ProblemCode::PackageUnreadable,
-                        &source,
-                        format!("cannot read the .zip: {e}"),
-                    ));
+                    pkg.problems.push(InputProblem::error(ProblemCode::PackageUnreadable, &source, format!("cannot read the .zip: {e}")));
                     return pkg;
                 }
             }
         } else {
-            let why = if path.exists() {
-                "is neither a folder nor a .zip"
-            } else {
-                "does not exist"
-            };
+            let why = if path.exists() { "is neither a folder nor a .zip" } else { "does not exist" };
             pkg.problems.push(
-                InputProblem::error(
-                    ProblemCode::PackageUnreadable,
-                    &source,
-                    format!("the package {why}"),
-                )
-                .help("give a package folder holding datapackage.json, or a .zip of one"),
+                InputProblem::error(ProblemCode::PackageUnreadable, &source, format!("the package {why}"))
+                    .help("give a package folder holding datapackage.json, or a .zip of one"),
             );
             return pkg;
         };
@@ -110,12 +81,8 @@ impl Package {
             Ok(t) => t,
             Err(e) => {
                 pkg.problems.push(
-                    InputProblem::error(
-                        ProblemCode::DescriptorInvalid,
-                        descriptor::FILE,
-                        format!("cannot read datapackage.json: {e}"),
-                    )
-                    .help("a package folder must hold a datapackage.json descriptor"),
+                    InputProblem::error(ProblemCode::DescriptorInvalid, descriptor::FILE, format!("cannot read datapackage.json: {e}"))
+                        .help("a package folder must hold a datapackage.json descriptor"),
                 );
                 return pkg;
             }
@@ -123,26 +90,16 @@ impl Package {
         let Some(desc) = descriptor::parse(&text, registry, &mut pkg.problems) else {
             return pkg;
         };
-        let mut ctx = load::LoadContext {
-            root: &root,
-            scratch: &scratch.0,
-            problems: &mut pkg.problems,
-        };
+        let mut ctx = load::LoadContext { root: &root, scratch: &scratch.0, problems: &mut pkg.problems };
         for res in &desc.resources {
             if contract::table(&res.name).is_none() {
                 ctx.problems.push(
                     InputProblem::warning(
                         ProblemCode::ResourceUnknown,
                         &res.path,
-                        format!(
-                            "resource `{}` is not a table of the contract; it is ignored",
-                            res.name
-                        ),
+                        format!("resource `{}` is not a table of the contract; it is ignored", res.name),
                     )
-                    .help(format!(
-                        "the tables are: {}",
-                        contract::table_names().collect::<Vec<_>>().join(", ")
-                    )),
+                    .help(format!("the tables are: {}", contract::table_names().collect::<Vec<_>>().join(", "))),
                 );
             }
         }
@@ -160,10 +117,7 @@ impl Package {
                         format!("required table `{}` has no resource", spec.name),
                     )
                     .table(spec.name)
-                    .help(format!(
-                        "add {{\"name\": \"{0}\", \"path\": \"{0}.csv\"}} to `resources`",
-                        spec.name
-                    )),
+                    .help(format!("add {{\"name\": \"{0}\", \"path\": \"{0}.csv\"}} to `resources`", spec.name)),
                 ),
                 None => {}
             }

@@ -59,10 +59,7 @@ pub enum ProblemCode {
 
 impl ProblemCode {
     pub fn as_str(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
     }
 
     pub const ALL: &'static [ProblemCode] = &[
@@ -110,12 +107,7 @@ pub struct InputProblem {
 }
 
 impl InputProblem {
-    pub fn new(
-        code: ProblemCode,
-        level: Level,
-        file: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(code: ProblemCode, level: Level, file: impl Into<String>, message: impl Into<String>) -> Self {
         InputProblem {
             code,
             level,

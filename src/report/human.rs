@@ -54,27 +54,14 @@ fn verdict(v: Verdict) -> &'static str {
 fn package(p: &PackageReport, out: &mut String) {
     out.push_str(&format!("package {} ({})\n", p.package, p.source));
     if let (Some(r), Some(period)) = (&p.region, &p.period) {
-        let cls: Vec<String> = p
-            .classifications
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        out.push_str(&format!(
-            "  region {r} · period {} … {} · {}\n",
-            period[0],
-            period[1],
-            cls.join(" · ")
-        ));
+        let cls: Vec<String> = p.classifications.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push_str(&format!("  region {r} · period {} … {} · {}\n", period[0], period[1], cls.join(" · ")));
     }
     out.push_str(&format!("  verdict: {}\n", verdict(p.verdict)));
     if !p.input_problems.is_empty() {
         out.push_str("\ninput problems:\n");
         for x in &p.input_problems {
-            let lvl = if x.level == Level::Error {
-                "error"
-            } else {
-                "warning"
-            };
+            let lvl = if x.level == Level::Error { "error" } else { "warning" };
             let mut place = x.file.clone();
             if let Some(l) = x.line {
                 place.push_str(&format!(":{l}"));
@@ -82,11 +69,7 @@ fn package(p: &PackageReport, out: &mut String) {
             if let Some(c) = &x.column {
                 place.push_str(&format!(" column `{c}`"));
             }
-            out.push_str(&format!(
-                "  {lvl}[{}] {place}: {}\n",
-                x.code.as_str(),
-                x.message
-            ));
+            out.push_str(&format!("  {lvl}[{}] {place}: {}\n", x.code.as_str(), x.message));
             if let Some(h) = &x.help {
                 out.push_str(&format!("      help: {h}\n"));
             }
@@ -95,13 +78,7 @@ fn package(p: &PackageReport, out: &mut String) {
     if p.findings.is_empty() {
         return;
     }
-    let w = p
-        .findings
-        .iter()
-        .map(|f| f.rule.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let w = p.findings.iter().map(|f| f.rule.len()).max().unwrap_or(4).max(4);
     out.push_str(&format!(
         "\n  {:<13} {:<w$}  {:<12} {:>10} {:>9} {:>10}  threshold\n",
         "status", "rule", "table", "evaluated", "failing", "measured"
@@ -110,17 +87,7 @@ fn package(p: &PackageReport, out: &mut String) {
         let measured = if f.status == Status::NotEvaluated {
             "—".to_string()
         } else {
-            format!(
-                "{} {}",
-                pct(f.measured.value),
-                if f.measured.name == "coverage" {
-                    "cov"
-                } else {
-                    ""
-                }
-            )
-            .trim()
-            .to_string()
+            format!("{} {}", pct(f.measured.value), if f.measured.name == "coverage" { "cov" } else { "" }).trim().to_string()
         };
         out.push_str(&format!(
             "  {:<13} {:<w$}  {:<12} {:>10} {:>9} {:>10}  {}\n",
@@ -130,36 +97,19 @@ fn package(p: &PackageReport, out: &mut String) {
             fmt_count(f.rows_evaluated),
             fmt_count(f.rows_failing),
             measured,
-            if f.status == Status::NotEvaluated {
-                f.reason.clone().unwrap_or_default()
-            } else {
-                f.threshold.clone()
-            }
+            if f.status == Status::NotEvaluated { f.reason.clone().unwrap_or_default() } else { f.threshold.clone() }
         ));
     }
-    let handler =
-        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
-    for f in p
-        .findings
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Warning | Status::Info))
-    {
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
+    for f in p.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warning | Status::Info)) {
         let mut help = format!(
             "{} of {} {} failing ({}) in {}{}; threshold: {}",
             fmt_count(f.rows_failing),
             fmt_count(f.rows_evaluated),
-            if f.samples.iter().any(|s| s.line.is_some()) {
-                "rows"
-            } else {
-                "items"
-            },
+            if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" },
             pct(f.failing_share),
             f.table,
-            if f.columns.is_empty() {
-                String::new()
-            } else {
-                format!(".{}", f.columns.join(","))
-            },
+            if f.columns.is_empty() { String::new() } else { format!(".{}", f.columns.join(",")) },
             f.threshold
         );
         if !f.samples.is_empty() {
@@ -171,11 +121,7 @@ fn package(p: &PackageReport, out: &mut String) {
                     (None, Some(k)) => k.clone(),
                     _ => String::new(),
                 };
-                let vals: Vec<String> = s
-                    .values
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
-                    .collect();
+                let vals: Vec<String> = s.values.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅"))).collect();
                 help.push_str(&format!("\n  {place}  {}", vals.join(" ")));
             }
         }

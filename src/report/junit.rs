@@ -21,11 +21,7 @@ fn detail(f: &Finding) -> String {
         } else if let Some(k) = &sample.key {
             s.push_str(&format!("{k}: "));
         }
-        let vals: Vec<String> = sample
-            .values
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
-            .collect();
+        let vals: Vec<String> = sample.values.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅"))).collect();
         s.push_str(&vals.join(" "));
     }
     s
@@ -37,11 +33,7 @@ pub fn render(report: &Report) -> String {
         let mut suite = TestSuiteBuilder::new(&p.package);
         // Fixed timestamp: reports must be byte-for-byte reproducible.
         suite.set_timestamp(OffsetDateTime::UNIX_EPOCH);
-        for problem in p
-            .input_problems
-            .iter()
-            .filter(|x| x.level == crate::package::problem::Level::Error)
-        {
+        for problem in p.input_problems.iter().filter(|x| x.level == crate::package::problem::Level::Error) {
             let mut place = problem.file.clone();
             if let Some(l) = problem.line {
                 place.push_str(&format!(":{l}"));
@@ -59,12 +51,7 @@ pub fn render(report: &Report) -> String {
             let name = f.rule.as_str();
             let mut tc = match f.status {
                 Status::Fail => TestCase::failure(name, Duration::ZERO, &f.kind, &detail(f)),
-                Status::NotEvaluated => TestCase::error(
-                    name,
-                    Duration::ZERO,
-                    "not-evaluated",
-                    f.reason.as_deref().unwrap_or(""),
-                ),
+                Status::NotEvaluated => TestCase::error(name, Duration::ZERO, "not-evaluated", f.reason.as_deref().unwrap_or("")),
                 Status::Warning | Status::Info => {
                     let mut tc = TestCase::success(name, Duration::ZERO);
                     tc.set_system_out(&format!("{}: {}", f.status.as_str(), detail(f)));
@@ -78,10 +65,7 @@ pub fn render(report: &Report) -> String {
         builder.add_testsuite(suite.build());
     }
     let mut out = Vec::new();
-    builder
-        .build()
-        .write_xml(&mut out)
-        .expect("writing to memory");
+    builder.build().write_xml(&mut out).expect("writing to memory");
     let mut s = String::from_utf8(out).expect("junit-report writes UTF-8");
     s.push('\n');
     s

@@ -116,15 +116,23 @@ pub struct Report {
 
 impl PackageReport {
     pub fn finish(mut self) -> Self {
+        // Personal identity codes never leave sotecheck in full, whichever rule shows them.
+        use crate::checks::identity_code_leak::mask_all;
+        for f in &mut self.findings {
+            for s in &mut f.samples {
+                for v in s.values.values_mut().flatten() {
+                    *v = mask_all(v);
+                }
+            }
+        }
+        for p in &mut self.input_problems {
+            p.message = mask_all(&p.message);
+        }
         self.findings.sort_by(|a, b| a.rule.cmp(&b.rule));
         self.input_problems.sort_by(|a, b| {
-            (a.level, &a.file, &a.table, &a.column, a.line, a.code)
-                .cmp(&(b.level, &b.file, &b.table, &b.column, b.line, b.code))
+            (a.level, &a.file, &a.table, &a.column, a.line, a.code).cmp(&(b.level, &b.file, &b.table, &b.column, b.line, b.code))
         });
-        let mut s = Summary {
-            rules: self.findings.len(),
-            ..Default::default()
-        };
+        let mut s = Summary { rules: self.findings.len(), ..Default::default() };
         for f in &self.findings {
             match f.status {
                 Status::Pass => s.passed += 1,

@@ -21,12 +21,7 @@ pub struct FileErrors {
 impl std::fmt::Display for FileErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.errors.len();
-        write!(
-            f,
-            "{}: {n} mistake{}",
-            self.path.display(),
-            if n == 1 { "" } else { "s" }
-        )
+        write!(f, "{}: {n} mistake{}", self.path.display(), if n == 1 { "" } else { "s" })
     }
 }
 
@@ -51,47 +46,29 @@ impl Diagnostic for One<'_> {
         Some(Box::new("sotecheck::rule-file"))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.error
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.error.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.parent.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let s = &self.error.span;
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            Some("here".into()),
-            s.start..s.end.max(s.start),
-        ))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some("here".into()), s.start..s.end.max(s.start)))))
     }
 }
 
 impl FileErrors {
     pub fn new(path: &Path, text: &str, errors: Vec<SpanError>) -> Self {
-        FileErrors {
-            path: path.to_path_buf(),
-            source: NamedSource::new(path.display().to_string(), text.to_string()),
-            errors,
-        }
+        FileErrors { path: path.to_path_buf(), source: NamedSource::new(path.display().to_string(), text.to_string()), errors }
     }
 
     /// Renders every mistake with miette (no colour, fixed width: stable for snapshots).
     pub fn render(&self) -> String {
-        let handler =
-            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-                .with_width(100);
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(100);
         let mut out = format!("{self}\n");
         for e in &self.errors {
             let mut s = String::new();
-            let _ = handler.render_report(
-                &mut s,
-                &One {
-                    parent: self,
-                    error: e,
-                },
-            );
+            let _ = handler.render_report(&mut s, &One { parent: self, error: e });
             out.push_str(&s);
         }
         out
@@ -118,12 +95,7 @@ pub fn load_dir(dir: &Path) -> std::io::Result<(Vec<Rule>, Vec<FileErrors>)> {
     }
     files.sort();
     for f in files {
-        let family = f
-            .parent()
-            .and_then(|p| p.file_name())
-            .and_then(|s| s.to_str())
-            .unwrap_or("")
-            .to_string();
+        let family = f.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or("").to_string();
         let text = std::fs::read_to_string(&f)?;
         match parse::parse_rule(&f, &family, &text) {
             Ok(r) => rules.push(r),

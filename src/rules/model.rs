@@ -33,24 +33,10 @@ impl Severity {
 }
 
 /// The comparison perspectives of Järjestämislaki 612/2021 §29.
-pub const PERSPECTIVES: &[&str] = &[
-    "wellbeing-health",
-    "need",
-    "availability",
-    "quality",
-    "costs",
-    "productivity",
-    "equality",
-    "integration",
-];
+pub const PERSPECTIVES: &[&str] =
+    &["wellbeing-health", "need", "availability", "quality", "costs", "productivity", "equality", "integration"];
 
-pub const FAMILIES: &[&str] = &[
-    "coverage",
-    "validity",
-    "completeness",
-    "consistency",
-    "privacy",
-];
+pub const FAMILIES: &[&str] = &["coverage", "validity", "completeness", "consistency", "privacy"];
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Docs {
@@ -76,9 +62,7 @@ pub struct Limits {
 
 impl Limits {
     pub fn is_empty(&self) -> bool {
-        self.max_failing_rows.is_none()
-            && self.max_failing_share.is_none()
-            && self.min_share.is_none()
+        self.max_failing_rows.is_none() && self.max_failing_share.is_none() && self.min_share.is_none()
     }
 
     /// True when the result is within every limit. No limits means no failing row at all.
@@ -90,12 +74,8 @@ impl Limits {
         // floating point.
         const EPS: f64 = 1e-12;
         self.max_failing_rows.is_none_or(|m| failing_rows <= m)
-            && self
-                .max_failing_share
-                .is_none_or(|m| failing_share <= m + EPS)
-            && self
-                .min_share
-                .is_none_or(|m| 1.0 - failing_share + EPS >= m)
+            && self.max_failing_share.is_none_or(|m| failing_share <= m + EPS)
+            && self.min_share.is_none_or(|m| 1.0 - failing_share + EPS >= m)
     }
 
     pub fn describe(&self) -> String {

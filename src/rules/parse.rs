@@ -7,16 +7,7 @@ use crate::checks::{Check, ParseCx};
 use std::path::Path;
 use toml::de::{DeTable, DeValue};
 
-const RULE_KEYS: &[&str] = &[
-    "id",
-    "title",
-    "severity",
-    "perspectives",
-    "docs",
-    "check",
-    "threshold",
-    "examples",
-];
+const RULE_KEYS: &[&str] = &["id", "title", "severity", "perspectives", "docs", "check", "threshold", "examples"];
 
 /// Parses one rule file. `family` is the folder the file is in.
 pub fn parse_rule(path: &Path, family: &str, text: &str) -> Result<Rule, Vec<SpanError>> {
@@ -42,14 +33,8 @@ pub fn parse_rule(path: &Path, family: &str, text: &str) -> Result<Rule, Vec<Spa
                 "a rule's id and file name must agree, so `sotecheck explain ID` finds the file",
             );
         }
-        if !id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            errs.push(
-                root.span_of("id"),
-                "ids are kebab-case: lowercase letters, digits and `-`",
-            );
+        if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            errs.push(root.span_of("id"), "ids are kebab-case: lowercase letters, digits and `-`");
         }
     }
     if !FAMILIES.contains(&family) {
@@ -66,11 +51,7 @@ pub fn parse_rule(path: &Path, family: &str, text: &str) -> Result<Rule, Vec<Spa
             let help = crate::suggest::best(&s, Severity::NAMES.iter().copied())
                 .map(|x| format!("did you mean `{x}`?"))
                 .unwrap_or_else(|| "error, warning or info".into());
-            errs.push_help(
-                root.span_of("severity"),
-                format!("unknown severity `{s}`"),
-                help,
-            );
+            errs.push_help(root.span_of("severity"), format!("unknown severity `{s}`"), help);
         }
         v
     });
@@ -82,21 +63,14 @@ pub fn parse_rule(path: &Path, family: &str, text: &str) -> Result<Rule, Vec<Spa
     };
     if let Some(ps) = &perspectives {
         if ps.is_empty() {
-            errs.push(
-                root.span_of("perspectives"),
-                "name at least one §29 perspective the rule protects",
-            );
+            errs.push(root.span_of("perspectives"), "name at least one §29 perspective the rule protects");
         }
         for p in ps {
             if !PERSPECTIVES.contains(&p.as_str()) {
                 let help = crate::suggest::best(p, PERSPECTIVES.iter().copied())
                     .map(|x| format!("did you mean `{x}`?"))
                     .unwrap_or_else(|| format!("perspectives: {}", PERSPECTIVES.join(", ")));
-                errs.push_help(
-                    root.span_of("perspectives"),
-                    format!("unknown perspective `{p}`"),
-                    help,
-                );
+                errs.push_help(root.span_of("perspectives"), format!("unknown perspective `{p}`"), help);
             }
         }
     }
@@ -124,14 +98,8 @@ pub fn parse_rule(path: &Path, family: &str, text: &str) -> Result<Rule, Vec<Spa
         }
     };
     let threshold = parse_threshold(&root, &mut errs);
-    let examples: Vec<Example> = root
-        .tables("examples", &mut errs)
-        .iter()
-        .filter_map(|e| parse_example(e, &mut errs))
-        .collect();
-    if !examples.iter().any(|e| e.expect == Expect::Pass)
-        || !examples.iter().any(|e| e.expect == Expect::Fail)
-    {
+    let examples: Vec<Example> = root.tables("examples", &mut errs).iter().filter_map(|e| parse_example(e, &mut errs)).collect();
+    if !examples.iter().any(|e| e.expect == Expect::Pass) || !examples.iter().any(|e| e.expect == Expect::Fail) {
         errs.push_help(
             root.span_of("examples"),
             "a rule needs at least one passing and one failing example",
@@ -164,16 +132,9 @@ pub fn parse_limits(t: &Table, errs: &mut Errors) -> Limits {
         max_failing_share: t.f64("max_failing_share", errs),
         min_share: t.f64("min_share", errs),
     };
-    for (key, v) in [
-        ("max_failing_share", l.max_failing_share),
-        ("min_share", l.min_share),
-    ] {
+    for (key, v) in [("max_failing_share", l.max_failing_share), ("min_share", l.min_share)] {
         if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
-            errs.push_help(
-                t.span_of(key),
-                format!("`{key}` is a share between 0 and 1"),
-                "0.5 % is written 0.005",
-            );
+            errs.push_help(t.span_of(key), format!("`{key}` is a share between 0 and 1"), "0.5 % is written 0.005");
         }
     }
     l
@@ -186,21 +147,10 @@ fn parse_threshold(root: &Table, errs: &mut Errors) -> Threshold {
     let fail = parse_limits(&t, errs);
     let warn = t.table("warning", errs).map(|w| {
         let l = parse_limits(&w, errs);
-        w.finish(
-            &["max_failing_rows", "max_failing_share", "min_share"],
-            errs,
-        );
+        w.finish(&["max_failing_rows", "max_failing_share", "min_share"], errs);
         l
     });
-    t.finish(
-        &[
-            "max_failing_rows",
-            "max_failing_share",
-            "min_share",
-            "warning",
-        ],
-        errs,
-    );
+    t.finish(&["max_failing_rows", "max_failing_share", "min_share", "warning"], errs);
     Threshold { fail, warn }
 }
 
@@ -210,10 +160,7 @@ fn parse_example(t: &Table, errs: &mut Errors) -> Option<Example> {
         Some("pass") => Some(Expect::Pass),
         Some("fail") => Some(Expect::Fail),
         Some(other) => {
-            errs.push(
-                t.span_of("expect"),
-                format!("`expect` is \"pass\" or \"fail\", not `{other}`"),
-            );
+            errs.push(t.span_of("expect"), format!("`expect` is \"pass\" or \"fail\", not `{other}`"));
             None
         }
         None => None,
@@ -233,10 +180,7 @@ fn parse_example(t: &Table, errs: &mut Errors) -> Option<Example> {
                 DeValue::String(s) => {
                     tables.insert(key, s.trim_start_matches('\n').to_string());
                 }
-                _ => errs.push(
-                    v.span(),
-                    "an example table is inline CSV text (a multi-line string)",
-                ),
+                _ => errs.push(v.span(), "an example table is inline CSV text (a multi-line string)"),
             }
         }
     } else {
@@ -266,19 +210,14 @@ fn parse_example(t: &Table, errs: &mut Errors) -> Option<Example> {
                     match i.get_ref() {
                         DeValue::Integer(n) => match n.as_str().parse() {
                             Ok(n) => flagged.push(Flag::Line(n)),
-                            Err(_) => {
-                                errs.push(i.span(), "a line number must be a positive integer")
-                            }
+                            Err(_) => errs.push(i.span(), "a line number must be a positive integer"),
                         },
                         DeValue::String(s) => flagged.push(Flag::Key(s.to_string())),
                         _ => errs.push(i.span(), "`flagged` holds line numbers or item keys"),
                     }
                 }
             }
-            _ => errs.push(
-                v.span(),
-                "`flagged` must be an array of line numbers or item keys",
-            ),
+            _ => errs.push(v.span(), "`flagged` must be an array of line numbers or item keys"),
         }
     }
     let failing = t.u64("failing", errs);
@@ -290,27 +229,6 @@ fn parse_example(t: &Table, errs: &mut Errors) -> Option<Example> {
         );
     }
     let region = t.str("region", errs);
-    t.finish(
-        &[
-            "name",
-            "expect",
-            "tables",
-            "region",
-            "period",
-            "classifications",
-            "flagged",
-            "failing",
-        ],
-        errs,
-    );
-    Some(Example {
-        name: name?,
-        expect: expect?,
-        tables,
-        region,
-        period,
-        classifications,
-        flagged,
-        failing,
-    })
+    t.finish(&["name", "expect", "tables", "region", "period", "classifications", "flagged", "failing"], errs);
+    Some(Example { name: name?, expect: expect?, tables, region, period, classifications, flagged, failing })
 }

@@ -22,23 +22,10 @@ pub struct Errors(pub Vec<SpanError>);
 
 impl Errors {
     pub fn push(&mut self, span: Range<usize>, message: impl Into<String>) {
-        self.0.push(SpanError {
-            span,
-            message: message.into(),
-            help: None,
-        });
+        self.0.push(SpanError { span, message: message.into(), help: None });
     }
-    pub fn push_help(
-        &mut self,
-        span: Range<usize>,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.0.push(SpanError {
-            span,
-            message: message.into(),
-            help: Some(help.into()),
-        });
+    pub fn push_help(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
+        self.0.push(SpanError { span, message: message.into(), help: Some(help.into()) });
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -71,29 +58,16 @@ pub struct Table<'a, 'i> {
 impl<'a, 'i> Table<'a, 'i> {
     pub fn new(value: &'a Value<'i>, what: &str, errs: &mut Errors) -> Option<Self> {
         match value.get_ref() {
-            DeValue::Table(map) => Some(Table {
-                span: value.span(),
-                map,
-                used: RefCell::default(),
-                what: what.to_string(),
-            }),
+            DeValue::Table(map) => Some(Table { span: value.span(), map, used: RefCell::default(), what: what.to_string() }),
             other => {
-                errs.push(
-                    value.span(),
-                    format!("{what} must be a table, found {}", type_name(other)),
-                );
+                errs.push(value.span(), format!("{what} must be a table, found {}", type_name(other)));
                 None
             }
         }
     }
 
     pub fn root(doc: &'a Spanned<DeTable<'i>>, what: &str) -> Self {
-        Table {
-            span: 0..0,
-            map: doc.get_ref(),
-            used: RefCell::default(),
-            what: what.to_string(),
-        }
+        Table { span: 0..0, map: doc.get_ref(), used: RefCell::default(), what: what.to_string() }
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -108,17 +82,11 @@ impl<'a, 'i> Table<'a, 'i> {
 
     /// The span of a key's value, or of the table when the key is absent.
     pub fn span_of(&self, key: &str) -> Range<usize> {
-        self.map
-            .get(key)
-            .map(|v| v.span())
-            .unwrap_or(self.span.clone())
+        self.map.get(key).map(|v| v.span()).unwrap_or(self.span.clone())
     }
 
     pub fn missing(&self, key: &str, errs: &mut Errors) {
-        errs.push(
-            self.span.clone(),
-            format!("{} is missing `{key}`", self.what),
-        );
+        errs.push(self.span.clone(), format!("{} is missing `{key}`", self.what));
     }
 
     pub fn str(&self, key: &str, errs: &mut Errors) -> Option<String> {
@@ -126,10 +94,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match v.get_ref() {
             DeValue::String(s) => Some(s.to_string()),
             other => {
-                errs.push(
-                    v.span(),
-                    format!("`{key}` must be a string, found {}", type_name(other)),
-                );
+                errs.push(v.span(), format!("`{key}` must be a string, found {}", type_name(other)));
                 None
             }
         }
@@ -153,22 +118,13 @@ impl<'a, 'i> Table<'a, 'i> {
                 for item in items.iter() {
                     match item.get_ref() {
                         DeValue::String(s) => out.push(s.to_string()),
-                        other => errs.push(
-                            item.span(),
-                            format!("`{key}` must hold strings, found {}", type_name(other)),
-                        ),
+                        other => errs.push(item.span(), format!("`{key}` must hold strings, found {}", type_name(other))),
                     }
                 }
                 Some(out)
             }
             other => {
-                errs.push(
-                    v.span(),
-                    format!(
-                        "`{key}` must be a string or an array of strings, found {}",
-                        type_name(other)
-                    ),
-                );
+                errs.push(v.span(), format!("`{key}` must be a string or an array of strings, found {}", type_name(other)));
                 None
             }
         }
@@ -179,10 +135,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match as_f64(v) {
             Some(f) => Some(f),
             None => {
-                errs.push(
-                    v.span(),
-                    format!("`{key}` must be a number, found {}", type_name(v.get_ref())),
-                );
+                errs.push(v.span(), format!("`{key}` must be a number, found {}", type_name(v.get_ref())));
                 None
             }
         }
@@ -193,13 +146,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match v.get_ref() {
             DeValue::Integer(i) if i.as_str().parse::<u64>().is_ok() => i.as_str().parse().ok(),
             other => {
-                errs.push(
-                    v.span(),
-                    format!(
-                        "`{key}` must be a non-negative integer, found {}",
-                        type_name(other)
-                    ),
-                );
+                errs.push(v.span(), format!("`{key}` must be a non-negative integer, found {}", type_name(other)));
                 None
             }
         }
@@ -210,10 +157,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             other => {
-                errs.push(
-                    v.span(),
-                    format!("`{key}` must be true or false, found {}", type_name(other)),
-                );
+                errs.push(v.span(), format!("`{key}` must be true or false, found {}", type_name(other)));
                 None
             }
         }
@@ -230,21 +174,10 @@ impl<'a, 'i> Table<'a, 'i> {
             return Vec::new();
         };
         match v.get_ref() {
-            DeValue::Array(items) => items
-                .iter()
-                .filter_map(|i| Table::new(i, &format!("an entry of `{key}`"), errs))
-                .collect(),
-            DeValue::Table(_) => Table::new(v, &format!("`{key}`"), errs)
-                .into_iter()
-                .collect(),
+            DeValue::Array(items) => items.iter().filter_map(|i| Table::new(i, &format!("an entry of `{key}`"), errs)).collect(),
+            DeValue::Table(_) => Table::new(v, &format!("`{key}`"), errs).into_iter().collect(),
             other => {
-                errs.push(
-                    v.span(),
-                    format!(
-                        "`{key}` must be a table or an array of tables, found {}",
-                        type_name(other)
-                    ),
-                );
+                errs.push(v.span(), format!("`{key}` must be a table or an array of tables, found {}", type_name(other)));
                 Vec::new()
             }
         }
@@ -252,11 +185,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     /// Keys and values not yet read, in file order.
     pub fn entries(&self) -> Vec<(String, Range<usize>, &'a Value<'i>)> {
-        let mut v: Vec<_> = self
-            .map
-            .iter()
-            .map(|(k, v)| (k.get_ref().to_string(), k.span(), v))
-            .collect();
+        let mut v: Vec<_> = self.map.iter().map(|(k, v)| (k.get_ref().to_string(), k.span(), v)).collect();
         v.sort_by_key(|(_, s, _)| s.start);
         v
     }
@@ -285,9 +214,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
 pub fn as_f64(v: &Value) -> Option<f64> {
     match v.get_ref() {
-        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-            .ok()
-            .map(|i| i as f64),
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|i| i as f64),
         DeValue::Float(f) => f.as_str().replace('_', "").parse().ok(),
         _ => None,
     }
