@@ -68,6 +68,7 @@ fn validate_batch_reports_every_package_and_worst_exit_code() {
     assert_eq!(r.code, 2);
     assert!(r.stdout.contains("regions × verdict"));
     assert!(!r.stdout.contains("131052-308T"), "identity codes must be masked");
+    snap("validate-batch-human", &r);
 }
 
 #[test]
@@ -87,7 +88,7 @@ fn input_errors_name_the_place_and_exit_2() {
 
 #[test]
 fn finnish_export_parquet_zip_and_older_version_are_conformant() {
-    for v in ["finnish-export", "parquet", "demo.zip", "virta-1.0"] {
+    for v in ["finnish-export", "parquet", "demo.zip", "virta-1.0", "utf8-bom"] {
         let r = sotecheck(&["validate", &format!("fixtures/variants/{v}")]);
         assert_eq!(r.code, 0, "{v}: {}", r.stdout);
     }

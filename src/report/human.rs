@@ -127,15 +127,15 @@ fn package(p: &PackageReport, out: &mut String) {
         }
         if !f.breakdown.is_empty() {
             help.push_str("\nwhere it comes from:");
+            let weighted = f.breakdown.iter().any(|b| b.total != b.rows as f64 || b.failing != b.failing_rows as f64);
             for b in &f.breakdown {
-                help.push_str(&format!(
-                    "\n  {}: {} of {} failing ({} of {})",
-                    b.group.as_deref().unwrap_or("∅"),
-                    fmt_count(b.failing_rows),
-                    fmt_count(b.rows),
-                    crate::frame::number((b.failing * 100.0).round() / 100.0),
-                    crate::frame::number((b.total * 100.0).round() / 100.0)
-                ));
+                let mut line =
+                    format!("\n  {}: {} of {} rows", b.group.as_deref().unwrap_or("∅"), fmt_count(b.failing_rows), fmt_count(b.rows));
+                if weighted {
+                    let n = |x: f64| crate::frame::number((x * 100.0).round() / 100.0);
+                    line.push_str(&format!(", {} of {} by measure", n(b.failing), n(b.total)));
+                }
+                help.push_str(&line);
             }
         }
         for n in &f.notes {
@@ -163,10 +163,69 @@ pub fn render(report: &Report) -> String {
         package(p, &mut out);
     }
     if report.packages.len() > 1 {
-        out.push_str("\nregions × verdict:\n");
-        for p in &report.packages {
-            out.push_str(&format!("  {:<24} {}\n", p.package, verdict(p.verdict)));
-        }
+        matrix(report, &mut out);
     }
     out
+}
+
+/// The coordinator's view: rules × packages, and per §29 perspective how many packages
+/// have a failing rule protecting it (their figures are not comparable on it).
+fn matrix(report: &Report, out: &mut String) {
+    let mark = |s: Status| match s {
+        Status::Pass => "·",
+        Status::Fail => "✗",
+        Status::Warning => "!",
+        Status::Info => "i",
+        Status::NotEvaluated => "–",
+    };
+    let mut rules: Vec<&str> = report.packages.iter().flat_map(|p| p.findings.iter().map(|f| f.rule.as_str())).collect();
+    rules.sort();
+    rules.dedup();
+    let w = rules.iter().map(|r| r.len()).max().unwrap_or(4);
+    out.push_str("\nregions × verdict:\n");
+    for (i, p) in report.packages.iter().enumerate() {
+        out.push_str(&format!("  {:>2}. {:<16} {:<40} {}\n", i + 1, p.package, p.source, verdict(p.verdict)));
+    }
+    out.push_str("\nrules × packages (· pass, ✗ fail, ! warning, i info, – not evaluated):\n");
+    out.push_str(&format!("  {:<w$} ", ""));
+    for i in 0..report.packages.len() {
+        out.push_str(&format!("{:>3}", i + 1));
+    }
+    out.push('\n');
+    for r in &rules {
+        let row: Vec<Status> = report
+            .packages
+            .iter()
+            .map(|p| p.findings.iter().find(|f| f.rule == *r).map(|f| f.status).unwrap_or(Status::NotEvaluated))
+            .collect();
+        if row.iter().all(|s| *s == Status::Pass) {
+            continue;
+        }
+        out.push_str(&format!("  {r:<w$} "));
+        for s in row {
+            out.push_str(&format!("{:>3}", mark(s)));
+        }
+        out.push('\n');
+    }
+    out.push_str("  (rules that pass everywhere are left out; columns are the packages in order above)\n");
+    out.push_str("\ncomparability by §29 perspective (packages with a failing rule protecting it):\n");
+    for persp in crate::rules::model::PERSPECTIVES {
+        let bad: Vec<String> = report
+            .packages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                p.verdict == Verdict::InputError
+                    || p.findings.iter().any(|f| f.status == Status::Fail && f.perspectives.iter().any(|x| x == persp))
+            })
+            .map(|(i, _)| format!("#{}", i + 1))
+            .collect();
+        out.push_str(&format!(
+            "  {:<18} {}/{} comparable{}\n",
+            persp,
+            report.packages.len() - bad.len(),
+            report.packages.len(),
+            if bad.is_empty() { String::new() } else { format!(" (not: {})", bad.join(", ")) }
+        ));
+    }
 }
