@@ -74,4 +74,37 @@ fn main() {
         }
     }
     std::fs::write(Path::new(&out).join("suite_tests.rs"), suites).unwrap();
+    great_expectations_tests(&root, &out);
+}
+
+/// Great Expectations' test definitions (tests/data/great-expectations): one named test per
+/// case, `ge_<case id>`, for tests/great_expectations.rs. Ids are read with a plain scan
+/// (they hold no escapes); the test reads the cases with a real JSON parser.
+fn great_expectations_tests(root: &str, out: &str) {
+    let mut tests = String::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for file in ["cases.jsonl", "probes.jsonl"] {
+        let path = Path::new(root).join("tests/data/great-expectations").join(file);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for line in text.lines() {
+            let Some(rest) = line.split_once("\"id\": \"").map(|(_, r)| r) else {
+                continue;
+            };
+            let Some((id, _)) = rest.split_once('"') else {
+                continue;
+            };
+            // `::` and other punctuation become one `_`, so the name stays snake case.
+            let words: Vec<String> =
+                ident(id.trim_start_matches("expect_")).split('_').filter(|w| !w.is_empty()).map(str::to_string).collect();
+            let mut name = words.join("_");
+            let mut n = 1;
+            while !seen.insert(name.clone()) {
+                n += 1;
+                name = format!("{}_{n}", words.join("_"));
+            }
+            writeln!(tests, "#[test]\nfn ge_{name}() {{ check_case({id:?}); }}\n").unwrap();
+        }
+    }
+    std::fs::write(Path::new(out).join("ge_tests.rs"), tests).unwrap();
 }

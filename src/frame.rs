@@ -54,7 +54,12 @@ pub fn scalar_f64(df: &DataFrame, name: &str) -> PolarsResult<Option<f64>> {
 /// The list in row 0 of an imploded column.
 pub fn list0(df: &DataFrame, name: &str) -> PolarsResult<Series> {
     let c = df.column(name)?.as_materialized_series().clone();
-    Ok(c.list()?.get_as_series(0).unwrap_or_default())
+    let s = c.list()?.get_as_series(0).unwrap_or_default();
+    // The list's values come back physical (a date as its day number): restore the type.
+    match c.dtype().inner_dtype() {
+        Some(inner) if s.dtype() != inner => s.cast(inner),
+        _ => Ok(s),
+    }
 }
 
 pub fn column(df: &DataFrame, name: &str) -> PolarsResult<Series> {

@@ -77,9 +77,10 @@ impl Compare {
             let ty = |c: &str| spec.column(c).map(|c| c.ty);
             if let (Some(a), Some(b)) = (ty(l), ty(r)) {
                 if family(a) != family(b) {
-                    errs.push(
+                    errs.push_help(
                         t.span_of("right"),
-                        format!("`{l}` is a {} and `{r}` is a {}: only columns of one kind can be compared", a.name(), b.name()),
+                        format!("`{l}` ({}) and `{r}` ({}) cannot be compared", a.name(), b.name()),
+                        "compare numbers with numbers, dates with dates, months with months and text with text",
                     );
                 }
             }

@@ -9,6 +9,15 @@
 //! column = "production"
 //! values = ["own", "purchased"]
 //! ```
+//!
+//! Compared with Great Expectations' `expect_column_values_to_be_in_set` (and
+//! `expect_column_distinct_values_to_be_in_set`: the distinct values are in the set exactly
+//! when every value is), deliberately different
+//! (tests/data/great-expectations/known-differences.toml):
+//! - values compare as text, as codes do: `1` in an integer column equals `"1"` and not
+//!   `1.0`; GX compares Python values (`1 == 1.0`, `1 != "1"`).
+//! - `values` is required and an empty list fails every value; GX's distinct-values form
+//!   treats a missing or empty set as "anything goes".
 
 use super::predicate::{parse_where, Predicate};
 use super::{set_literal, with_filter, EvalCx, ParseCx, Plan, RowPlan};

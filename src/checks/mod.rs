@@ -67,6 +67,7 @@ pub const KINDS: &[(&str, &str)] = &[
     ("reconcile", "aggregates of two tables agree by key, both directions"),
     ("conditional", "when a row matches a condition, another condition holds"),
     ("identity-code-leak", "no Finnish personal identity code with a valid check character in text"),
+    ("identifier", "identifiers with check digits: SOTE organisation OIDs, Y-tunnus"),
 ];
 
 /// What parsing a check needs: the contract, for table and column names.
@@ -146,10 +147,14 @@ impl ParseCx {
             return true;
         }
         let names: Vec<&str> = allowed.iter().map(|t| t.name()).collect();
-        errs.push(span, format!("column `{column}` is a {}, this check needs {}", c.ty.name(), names.join(" or ")));
+        let article = if c.ty.name().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        errs.push(span, format!("column `{column}` is {article} {}, this check needs {}", c.ty.name(), names.join(" or ")));
         false
     }
 }
+
+/// List aliases rules may name, and the list used when a suite pins none.
+pub const DEFAULT_LISTS: &[(&str, &str)] = &[("contact-mode", "yhteystapa")];
 
 /// What evaluating a check needs: the package, the code lists and the suite's pins.
 pub struct EvalCx<'a> {
@@ -171,6 +176,7 @@ impl EvalCx<'_> {
             .and_then(|d| d.classifications.get(name))
             .or_else(|| self.pins.get(name))
             .map(String::as_str)
+            .or_else(|| DEFAULT_LISTS.iter().find(|(alias, _)| *alias == name).map(|(_, id)| *id))
             .unwrap_or(name);
         self.registry.list(id).ok_or_else(|| format!("code list `{id}` is not known"))
     }
@@ -294,6 +300,7 @@ impl Check {
             "compare" => compare::Compare::parse(t, cx, errs).map(Check::Compare),
             "conditional" => conditional::Conditional::parse(t, cx, errs).map(Check::Conditional),
             "identity-code-leak" => identity_code_leak::IdentityCodeLeak::parse(t, cx, errs).map(Check::IdentityCodeLeak),
+            "identifier" => identifier::Identifier::parse(t, cx, errs).map(Check::Identifier),
             other => {
                 let help = match crate::suggest::best(other, KINDS.iter().map(|(k, _)| *k)) {
                     Some(s) => format!("did you mean `{s}`?"),

@@ -6,6 +6,10 @@
 //! table = "activity"
 //! columns = ["event_id", "event_date"]
 //! ```
+//!
+//! Agrees with Great Expectations' `expect_column_values_to_not_be_null`, including its
+//! denominator: a failing share is a share of all rows, not of filled ones (checked by
+//! tests/great_expectations.rs).
 
 use super::predicate::{parse_where, Predicate};
 use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};

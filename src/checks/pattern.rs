@@ -10,6 +10,18 @@
 //! column = "account"
 //! regex = "[0-9]{4}"
 //! ```
+//!
+//! Compared with Great Expectations' `expect_column_values_to_match_regex` and
+//! `..._not_match_regex` (`forbidden`), deliberately different
+//! (tests/data/great-expectations/known-differences.toml):
+//! - the whole value must match: GX searches (`re.search`), so its `^a` or `b` passes
+//!   `abb`, and an empty expression matches everything. Write `a.*` for "starts with a".
+//! - a number column is matched by the text of its value, and an integer column stays
+//!   integer when a value is empty (`1`); pandas turns such a column into floats (`1.0`).
+//!
+//! To forbid a fixed list of values, a `conditional` with `not_in` reads better than an
+//! alternation: `when = { column = "sex", is_null = false }`,
+//! `then = { column = "sex", not_in = ["0"] }`.
 
 use super::predicate::{parse_where, Predicate};
 use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};

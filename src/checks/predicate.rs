@@ -2,6 +2,11 @@
 //! tables: `{ column = "age", between = [5, 20] }`, `{ column = "production", equals = "own" }`,
 //! `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }`. A condition on a null value is
 //! false.
+//!
+//! A value is read as the column's type: `{ column = "age", equals = "1" }` is an error in
+//! the rule, where a pandas `row_condition` (`age == "1"`) silently selects no row. There
+//! are no query strings, so no choice of condition parser (Great Expectations'
+//! `condition_parser`); see tests/data/great-expectations/known-differences.toml.
 
 use super::{EvalCx, ParseCx};
 use crate::package::contract::{ColType, TableSpec};

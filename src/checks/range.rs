@@ -10,6 +10,12 @@
 //! min = "period.start"
 //! max = "period.end"
 //! ```
+//!
+//! Compared with Great Expectations' `expect_column_values_to_be_between`, deliberately
+//! different (tests/data/great-expectations/known-differences.toml): a date column takes
+//! date bounds written as `YYYY-MM-DD`; GX (pandas) raises when a datetime column is
+//! compared with a date. As in GX, bounds on a text column, no bound at all, or `min` above
+//! `max` are errors in the rule.
 
 use super::predicate::{parse_where, Bound, Predicate};
 use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};

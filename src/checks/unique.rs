@@ -7,6 +7,15 @@
 //! table = "activity"
 //! columns = ["event_id"]
 //! ```
+//!
+//! Compared with Great Expectations' `expect_column_values_to_be_unique` and
+//! `expect_compound_columns_to_be_unique`, deliberately different
+//! (tests/data/great-expectations/known-differences.toml):
+//! - a key with any empty part is not evaluated, as GX does with
+//!   `ignore_row_if = "any_value_is_missing"`; GX's default compares partly empty keys and
+//!   counts `(1, empty)` twice as a duplicate.
+//! - a column has one type, the contract's: in a text column `1` and `"1"` are the same
+//!   value; GX keeps Python's mixed types apart.
 
 use super::predicate::{parse_where, Predicate};
 use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
