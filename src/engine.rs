@@ -28,11 +28,19 @@ pub struct Engine<'a> {
 impl Engine<'_> {
     /// Loads and checks packages in parallel; the report keeps the input order.
     pub fn run_paths(&self, paths: &[PathBuf]) -> Vec<PackageReport> {
-        paths.par_iter().map(|p| self.run(&Package::open(p, self.registry))).collect()
+        paths
+            .par_iter()
+            .map(|p| {
+                let started = std::time::Instant::now();
+                let pkg = Package::open(p, self.registry);
+                timing(&format!("load {}", p.display()), started);
+                self.run(&pkg)
+            })
+            .collect()
     }
 
     pub fn run(&self, pkg: &Package) -> PackageReport {
-        let cx = EvalCx { package: pkg, registry: self.registry, pins: self.pins, sample_limit: self.sample_limit };
+        let cx = EvalCx::new(pkg, self.registry, self.pins, self.sample_limit);
         let mut findings = Vec::new();
         let mut row_plans: BTreeMap<String, Vec<(usize, RowPlan)>> = BTreeMap::new();
         if pkg.descriptor.is_some() {
@@ -41,7 +49,10 @@ impl Engine<'_> {
                     findings.push(not_evaluated(rule, pkg, reason));
                     continue;
                 }
-                match rule.check.plan(&cx) {
+                let started = std::time::Instant::now();
+                let plan = rule.check.plan(&cx);
+                timing(&format!("plan {}", rule.id), started);
+                match plan {
                     Ok(Plan::Rows(p)) => row_plans.entry(p.table.clone()).or_default().push((i, p)),
                     Ok(Plan::Done(m)) => findings.push(finding(rule, pkg, m)),
                     Err(reason) => findings.push(not_evaluated(rule, pkg, reason)),
@@ -49,7 +60,29 @@ impl Engine<'_> {
             }
             for (table, plans) in row_plans {
                 let df = &pkg.table(&table).expect("checked by missing_input").df;
-                match fused(df, &plans, self.sample_limit) {
+                if std::env::var("SOTECHECK_TIMINGS").as_deref() == Ok("rules") {
+                    // Profiling aid: each rule alone, to see which expressions cost.
+                    for (i, p) in &plans {
+                        let one = [(
+                            *i,
+                            RowPlan {
+                                table: p.table.clone(),
+                                evaluated: p.evaluated.clone(),
+                                failing: p.failing.clone(),
+                                weight: p.weight.clone(),
+                                show: p.show.clone(),
+                                breakdown: None,
+                            },
+                        )];
+                        let started = std::time::Instant::now();
+                        let _ = fused(df, &one, self.sample_limit);
+                        timing(&format!("  alone {}", self.rules[*i].id), started);
+                    }
+                }
+                let started = std::time::Instant::now();
+                let result = fused(df, &plans, self.sample_limit);
+                timing(&format!("fused {table}: {} rules", plans.len()), started);
+                match result {
                     Ok(measures) => {
                         for ((i, _), m) in plans.iter().zip(measures) {
                             findings.push(finding(&self.rules[*i], pkg, m));
@@ -76,6 +109,14 @@ impl Engine<'_> {
             findings,
         }
         .finish()
+    }
+}
+
+/// With `SOTECHECK_TIMINGS=1`, phase timings go to standard error (for profiling; reports
+/// stay free of timings so they diff cleanly).
+pub fn timing(what: &str, started: std::time::Instant) {
+    if std::env::var_os("SOTECHECK_TIMINGS").is_some() {
+        eprintln!("[timing] {:>9.3} ms  {what}", started.elapsed().as_secs_f64() * 1000.0);
     }
 }
 

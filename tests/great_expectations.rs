@@ -451,7 +451,7 @@ fn run(case: &Case, a: &Adapted) -> Got {
     let package = Package { source: case.id.clone(), descriptor: None, tables, problems: Vec::new() };
     let registry = Registry::default();
     let pins = BTreeMap::new();
-    let cx = EvalCx { package: &package, registry: &registry, pins: &pins, sample_limit: SAMPLE_LIMIT };
+    let cx = EvalCx::new(&package, &registry, &pins, SAMPLE_LIMIT);
     let measure = match check.plan(&cx) {
         Ok(Plan::Rows(p)) => match sotecheck::engine::fused(&df, &[(0, p)], SAMPLE_LIMIT) {
             Ok(mut m) => m.remove(0),

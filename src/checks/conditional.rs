@@ -1,5 +1,6 @@
 //! `conditional`: when a row matches `when`, it must also match `then` (e.g. school health
-//! care rows have school-age clients). Rows not matching `when` are not evaluated. `by`
+//! care rows have school-age clients). Rows not matching `when`, and rows whose `then`
+//! columns are empty, are not evaluated. `by`
 //! breaks failing rows down by a column (e.g. an age band).
 //!
 //! ```toml
@@ -13,6 +14,7 @@
 use super::predicate::Predicate;
 use super::{EvalCx, ParseCx, Plan, RowPlan};
 use crate::rules::spanned::{Errors, Table};
+use polars::prelude::{col, lit};
 
 #[derive(Debug, Clone)]
 pub struct Conditional {
@@ -53,7 +55,10 @@ impl Conditional {
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let evaluated = self.when.expr(cx)?;
+        // A row whose `then` columns are empty cannot be judged: it is not evaluated (the
+        // not-null rules report empty values), rather than failed twice.
+        let filled = self.then.columns().iter().fold(lit(true), |acc, c| acc.and(col(c.as_str()).is_not_null()));
+        let evaluated = self.when.expr(cx)?.and(filled);
         let failing = evaluated.clone().and(self.then.expr(cx)?.not());
         let mut show = self.when.columns();
         for c in self.then.columns() {

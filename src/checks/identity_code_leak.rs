@@ -114,6 +114,19 @@ impl IdentityCodeLeak {
             if text_cols.is_empty() {
                 continue;
             }
+            // A code is 11 characters: columns whose longest value is shorter (most code
+            // columns) cannot hold one, and one cheap pass over lengths spares their regex.
+            let longest = df
+                .clone()
+                .lazy()
+                .select(text_cols.iter().map(|c| col(c.as_str()).str().len_bytes().max().alias(c.as_str())).collect::<Vec<_>>())
+                .collect()
+                .map_err(pe)?;
+            let text_cols: Vec<String> =
+                text_cols.into_iter().filter(|c| crate::frame::scalar_u64(&longest, c).map(|n| n >= 11).unwrap_or(true)).collect();
+            if text_cols.is_empty() {
+                continue;
+            }
             // The regex pre-filter runs in polars over every text column; only candidate
             // rows reach Rust for the check-character test.
             let any = text_cols

@@ -163,6 +163,29 @@ pub struct EvalCx<'a> {
     /// Suite pins: list alias → registry id (e.g. `contact-mode` → `yhteystapa`).
     pub pins: &'a BTreeMap<String, String>,
     pub sample_limit: usize,
+    /// Aggregates shared between rules of one run (e.g. activity counted by service class
+    /// for four reconcile rules), keyed by a description of the aggregate.
+    pub memo: std::cell::RefCell<BTreeMap<String, std::rc::Rc<BTreeMap<String, f64>>>>,
+}
+
+impl<'a> EvalCx<'a> {
+    pub fn new(package: &'a Package, registry: &'a Registry, pins: &'a BTreeMap<String, String>, sample_limit: usize) -> Self {
+        EvalCx { package, registry, pins, sample_limit, memo: Default::default() }
+    }
+
+    /// Computes an aggregate once per run.
+    pub fn memoized(
+        &self,
+        key: String,
+        compute: impl FnOnce() -> Result<BTreeMap<String, f64>, String>,
+    ) -> Result<std::rc::Rc<BTreeMap<String, f64>>, String> {
+        if let Some(v) = self.memo.borrow().get(&key) {
+            return Ok(v.clone());
+        }
+        let v = std::rc::Rc::new(compute()?);
+        self.memo.borrow_mut().insert(key, v.clone());
+        Ok(v)
+    }
 }
 
 impl EvalCx<'_> {

@@ -127,6 +127,22 @@ impl Reconcile {
                 Ok(BTreeMap::from([(String::new(), *v)]))
             }
             Side::Table { table, by, sum, filter } => {
+                let key = format!("reconcile {table} by {by:?} sum {sum:?} where {:?}", filter.as_ref().map(|f| f.describe()));
+                let v = cx.memoized(key, || Self::aggregate_table(table, by, sum, filter, cx))?;
+                Ok((*v).clone())
+            }
+        }
+    }
+
+    fn aggregate_table(
+        table: &str,
+        by: &[String],
+        sum: &Option<String>,
+        filter: &Option<Predicate>,
+        cx: &EvalCx,
+    ) -> Result<BTreeMap<String, f64>, String> {
+        {
+            {
                 let mut lf = cx.frame(table)?.clone().lazy();
                 if let Some(f) = filter {
                     lf = lf.filter(f.expr(cx)?);

@@ -18,7 +18,7 @@
 //!   value; GX keeps Python's mixed types apart.
 
 use super::predicate::{parse_where, Predicate};
-use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use super::{pe, with_filter, EvalCx, Measure, ParseCx, Plan, Sample};
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
 
@@ -45,18 +45,57 @@ impl Unique {
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let filled = self.columns.iter().fold(lit(true), |acc, c| acc.and(col(c.as_str()).is_not_null()));
-        let evaluated = with_filter(filled, &self.filter, cx)?;
-        let key = as_struct(self.columns.iter().map(|c| col(c.as_str())).collect());
-        // Duplicates are counted among the evaluated rows only.
-        let dup = key.is_duplicated().over([evaluated.clone()]).map_err(super::pe)?;
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(dup),
+        use crate::package::LINE;
+        let filled = self.columns.iter().fold(col(LINE).gt(lit(0u32)), |acc, c| acc.and(col(c.as_str()).is_not_null()));
+        let evaluated = with_filter(filled, &self.filter, cx)?.fill_null(lit(false));
+        let key = match self.columns.as_slice() {
+            [one] => col(one.as_str()),
+            many => as_struct(many.iter().map(|c| col(c.as_str())).collect()),
+        };
+        // Hashing the key to 64 bits and finding duplicate hashes is several times faster
+        // than hashing strings into a table of 10 M entries. Every true duplicate has a
+        // duplicate hash, so the exact test then runs on the few candidate rows only: the
+        // result is exact, whatever the collisions.
+        let mut keep = vec![col(LINE)];
+        keep.extend(self.columns.iter().map(|c| col(c.as_str())));
+        let evaluated_rows =
+            cx.frame(&self.table)?.clone().lazy().filter(evaluated.clone()).select([len().alias("n")]).collect().map_err(pe)?;
+        let candidates = cx
+            .frame(&self.table)?
+            .clone()
+            .lazy()
+            .filter(evaluated)
+            .filter(key.clone().hash(0x5EED, 0x50C1, 0xC4EC, 0x4B).is_duplicated())
+            .select(keep)
+            .collect()
+            .map_err(pe)?;
+        let exact = candidates.lazy().filter(key.is_duplicated()).sort([LINE], Default::default()).collect().map_err(pe)?;
+        let failing = exact.height() as u64;
+        let lines = crate::frame::u64s(&crate::frame::column(&exact, LINE).map_err(pe)?).map_err(pe)?;
+        let values: Vec<Vec<Option<String>>> = self
+            .columns
+            .iter()
+            .map(|c| crate::frame::column(&exact, c).map(|s| crate::frame::strings(&s)))
+            .collect::<Result<_, _>>()
+            .map_err(pe)?;
+        let samples = lines
+            .iter()
+            .take(cx.sample_limit)
+            .enumerate()
+            .map(|(i, l)| Sample {
+                line: Some(*l),
+                key: None,
+                values: self.columns.iter().zip(&values).map(|(c, v)| (c.clone(), v[i].clone())).collect(),
+            })
+            .collect();
+        let evaluated = crate::frame::scalar_u64(&evaluated_rows, "n").map_err(pe)?;
+        Ok(Plan::Done(Measure {
             evaluated,
-            weight: None,
-            show: self.columns.clone(),
-            breakdown: None,
+            failing,
+            total_weight: evaluated as f64,
+            failing_weight: failing as f64,
+            samples,
+            ..Default::default()
         }))
     }
 }
