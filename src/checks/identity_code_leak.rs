@@ -129,12 +129,17 @@ impl IdentityCodeLeak {
             }
             // The regex pre-filter runs in polars over every text column; only candidate
             // rows reach Rust for the check-character test.
-            let any = text_cols
+            // One flag column per text column, computed side by side (polars runs the
+            // expressions of one `with_columns` in parallel), then any flag selects the row.
+            let flags: Vec<Expr> = text_cols
                 .iter()
-                .fold(lit(false), |acc, c| acc.or(col(c.as_str()).str().contains(lit(CANDIDATE), true).fill_null(lit(false))));
+                .enumerate()
+                .map(|(i, c)| col(c.as_str()).str().contains(lit(CANDIDATE), true).fill_null(lit(false)).alias(format!("__hetu{i}")))
+                .collect();
+            let any = (0..text_cols.len()).fold(lit(false), |acc, i| acc.or(col(format!("__hetu{i}"))));
             let mut sel = vec![col(crate::package::LINE)];
             sel.extend(text_cols.iter().map(|c| col(c.as_str())));
-            let cand = df.clone().lazy().filter(any).select(sel).collect().map_err(pe)?;
+            let cand = df.clone().lazy().with_columns(flags).filter(any).select(sel).collect().map_err(pe)?;
             let lines = crate::frame::u64s(&crate::frame::column(&cand, crate::package::LINE).map_err(pe)?).map_err(pe)?;
             let cols: Vec<Vec<Option<String>>> = text_cols
                 .iter()

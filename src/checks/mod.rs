@@ -406,7 +406,9 @@ impl Check {
     }
 
     pub fn columns(&self) -> Vec<String> {
-        self.needs().first().map(|(_, c)| c.clone()).unwrap_or_default()
+        let mut seen = std::collections::BTreeSet::new();
+        let cols = self.needs().first().map(|(_, c)| c.clone()).unwrap_or_default();
+        cols.into_iter().filter(|c| seen.insert(c.clone())).collect()
     }
 }
 
