@@ -24,7 +24,7 @@ measure() { # label cmd... → "seconds peak_mb"
   # h:mm:ss or m:ss.cc → seconds
   python3 -c "
 p='$wall'.split(':'); s=sum(float(x)*60**i for i,x in enumerate(reversed(p)))
-print(f'{s:.2f} {int('$rss')/1024:.0f}')"
+print('%.2f %.0f' % (s, $rss / 1024))"
 }
 
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
@@ -46,9 +46,9 @@ for n in $SIZES; do
     [ -f "$pkg/datapackage.json" ] || "$bin" generate --region 08 --rows "$n" --format "$fmt" --out "$pkg" >&2
     read -r fs fm < <(measure "$floor" "$pkg")
     read -r vs vm < <(measure "$bin" validate "$pkg" --format json)
-    ratio=$(python3 -c "print(f'{$vs/$fs:.2f}')")
-    echo "| $n | $fmt | floor (polars scan) | $fs | $(python3 -c "print(f'{$n/$fs:,.0f}')") | $fm | 1.00 |" >> "$out"
-    echo "| $n | $fmt | sotecheck validate | $vs | $(python3 -c "print(f'{$n/$vs:,.0f}')") | $vm | $ratio |" >> "$out"
+    ratio=$(python3 -c "print('%.2f' % ($vs/$fs))")
+    echo "| $n | $fmt | floor (polars scan) | $fs | $(python3 -c "print('{:,.0f}'.format($n/$fs))") | $fm | 1.00 |" >> "$out"
+    echo "| $n | $fmt | sotecheck validate | $vs | $(python3 -c "print('{:,.0f}'.format($n/$vs))") | $vm | $ratio |" >> "$out"
   done
 done
 
