@@ -74,6 +74,7 @@ fn main() {
         }
     }
     std::fs::write(Path::new(&out).join("suite_tests.rs"), suites).unwrap();
+    embedded_files(&root, &out);
     great_expectations_tests(&root, &out);
 }
 
@@ -107,4 +108,34 @@ fn great_expectations_tests(root: &str, out: &str) {
         }
     }
     std::fs::write(Path::new(out).join("ge_tests.rs"), tests).unwrap();
+}
+
+/// Embeds the shipped rules and suites in the binary (`$OUT_DIR/embedded.rs`), so an
+/// installed `sotecheck` works away from its source tree.
+fn embedded_files(root: &str, out: &str) {
+    fn walk(dir: &Path, base: &Path, acc: &mut Vec<(String, String)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            if p.is_dir() {
+                walk(&p, base, acc);
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                let rel = p.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+                acc.push((rel, p.display().to_string()));
+            }
+        }
+    }
+    let mut code = String::new();
+    for (name, folder) in [("RULE_FILES", "rules"), ("SUITE_FILES", "conformance-suites")] {
+        let base = Path::new(root).join(folder);
+        let mut files = Vec::new();
+        walk(&base, &base, &mut files);
+        writeln!(code, "pub const {name}: &[(&str, &str)] = &[").unwrap();
+        for (rel, abs) in files {
+            writeln!(code, "    ({rel:?}, include_str!({abs:?})),").unwrap();
+        }
+        writeln!(code, "];").unwrap();
+    }
+    std::fs::write(Path::new(out).join("embedded.rs"), code).unwrap();
 }

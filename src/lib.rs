@@ -1,6 +1,7 @@
 //! sotecheck: data-quality validation and conformance reports for the data packages that
 //! Finnish wellbeing services counties submit for national comparison.
 
+pub mod builtin;
 pub mod checks;
 pub mod cli;
 pub mod codelist;

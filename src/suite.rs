@@ -226,5 +226,5 @@ pub fn parse(path: &Path, text: &str, rules: &[Rule]) -> Result<Suite, Vec<SpanE
 
 /// The suites folder shipped with sotecheck.
 pub fn builtin_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance-suites")
+    crate::builtin::suites_dir()
 }

@@ -108,5 +108,5 @@ pub fn load_dir(dir: &Path) -> std::io::Result<(Vec<Rule>, Vec<FileErrors>)> {
 
 /// The rules folder shipped with sotecheck.
 pub fn builtin_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules")
+    crate::builtin::rules_dir()
 }
