@@ -12,7 +12,7 @@
 //! ```
 
 use super::predicate::{parse_where, Predicate};
-use super::{pe, with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use super::{pe, EvalCx, ParseCx, Plan};
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
 
@@ -71,9 +71,7 @@ impl Identifier {
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        let mut cols = vec![self.column.clone()];
-        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
-        vec![(self.table.clone(), cols)]
+        super::table_needs(&self.table, [self.column.clone()], &self.filter)
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
@@ -88,17 +86,8 @@ impl Identifier {
             .map_err(pe)?;
         let values = crate::frame::strings(&crate::frame::column(&df, &self.column).map_err(pe)?);
         let bad: Vec<String> = values.into_iter().flatten().filter(|v| !valid(&self.scheme, v)).collect();
-        let c = col(self.column.as_str());
-        let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
-        let failing = evaluated.clone().and(c.cast(DataType::String).is_in(super::set_literal(&self.column, bad), false));
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            evaluated,
-            failing,
-            weight: None,
-            show: vec![self.column.clone()],
-            breakdown: None,
-        }))
+        let bad = col(self.column.as_str()).cast(DataType::String).is_in(super::set_literal(&self.column, bad), false);
+        super::value_plan(&self.table, &self.column, bad, &self.filter, None, cx)
     }
 }
 

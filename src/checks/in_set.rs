@@ -20,7 +20,7 @@
 //!   treats a missing or empty set as "anything goes".
 
 use super::predicate::{parse_where, Predicate};
-use super::{set_literal, with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use super::{set_literal, EvalCx, ParseCx, Plan};
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
 
@@ -48,22 +48,11 @@ impl InSet {
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        let mut cols = vec![self.column.clone()];
-        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
-        vec![(self.table.clone(), cols)]
+        super::table_needs(&self.table, [self.column.clone()], &self.filter)
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let c = col(self.column.as_str());
-        let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
-        let ok = c.cast(DataType::String).is_in(set_literal(&self.column, self.values.clone()), false);
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(ok.not()),
-            evaluated,
-            weight: None,
-            show: vec![self.column.clone()],
-            breakdown: None,
-        }))
+        let ok = col(self.column.as_str()).cast(DataType::String).is_in(set_literal(&self.column, self.values.clone()), false);
+        super::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
     }
 }

@@ -426,6 +426,40 @@ pub fn with_filter(evaluated: Expr, filter: &Option<predicate::Predicate>, cx: &
     })
 }
 
+/// Shared: the (table, columns) a single-table check reads: its own columns, then those
+/// of its `where` filter.
+pub fn table_needs(
+    table: &str,
+    columns: impl IntoIterator<Item = String>,
+    filter: &Option<predicate::Predicate>,
+) -> Vec<(String, Vec<String>)> {
+    let mut cols: Vec<String> = columns.into_iter().collect();
+    cols.extend(filter.iter().flat_map(|f| f.columns()));
+    vec![(table.to_string(), cols)]
+}
+
+/// Shared by the kinds that judge the filled values of one column (pattern, range, in-set,
+/// value-length, identifier, reference): empty values are not evaluated, a filled value
+/// fails when `bad` holds.
+pub fn value_plan(
+    table: &str,
+    column: &str,
+    bad: Expr,
+    filter: &Option<predicate::Predicate>,
+    breakdown: Option<String>,
+    cx: &EvalCx,
+) -> Result<Plan, String> {
+    let evaluated = with_filter(col(column).is_not_null(), filter, cx)?;
+    Ok(Plan::Rows(RowPlan {
+        table: table.to_string(),
+        failing: evaluated.clone().and(bad),
+        evaluated,
+        weight: None,
+        show: vec![column.to_string()],
+        breakdown,
+    }))
+}
+
 /// Shared: polars errors become reasons a rule was not evaluated.
 pub fn pe(e: PolarsError) -> String {
     format!("evaluation failed: {}", e.to_string().lines().next().unwrap_or(""))

@@ -24,7 +24,7 @@
 //! `then = { column = "sex", not_in = ["0"] }`.
 
 use super::predicate::{parse_where, Predicate};
-use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use super::{EvalCx, ParseCx, Plan};
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
 
@@ -71,23 +71,12 @@ impl Pattern {
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        let mut cols = vec![self.column.clone()];
-        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
-        vec![(self.table.clone(), cols)]
+        super::table_needs(&self.table, [self.column.clone()], &self.filter)
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let c = col(self.column.as_str());
-        let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
-        let matches = c.cast(DataType::String).str().contains(lit(format!("^(?:{})$", self.regex)), true);
+        let matches = col(self.column.as_str()).cast(DataType::String).str().contains(lit(format!("^(?:{})$", self.regex)), true);
         let bad = if self.forbidden { matches } else { matches.not() };
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(bad),
-            evaluated,
-            weight: None,
-            show: vec![self.column.clone()],
-            breakdown: None,
-        }))
+        super::value_plan(&self.table, &self.column, bad, &self.filter, None, cx)
     }
 }

@@ -18,7 +18,7 @@
 //! `max` are errors in the rule.
 
 use super::predicate::{parse_where, Bound, Predicate};
-use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use super::{EvalCx, ParseCx, Plan};
 use crate::package::contract::ColType;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
@@ -62,9 +62,7 @@ impl Range {
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        let mut cols = vec![self.column.clone()];
-        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
-        vec![(self.table.clone(), cols)]
+        super::table_needs(&self.table, [self.column.clone()], &self.filter)
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
@@ -78,15 +76,7 @@ impl Range {
             let v = b.expr(self.ty, cx)?;
             ok = ok.and(if self.strict_max { c.clone().lt(v) } else { c.clone().lt_eq(v) });
         }
-        let evaluated = with_filter(c.is_not_null(), &self.filter, cx)?;
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(ok.not()),
-            evaluated,
-            weight: None,
-            show: vec![self.column.clone()],
-            breakdown: None,
-        }))
+        super::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
     }
 
     pub fn describe(&self) -> String {

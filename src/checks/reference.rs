@@ -15,7 +15,7 @@
 //! ```
 
 use super::predicate::{parse_where, Predicate};
-use super::{pe, set_literal, with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use super::{pe, set_literal, EvalCx, ParseCx, Plan};
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
 
@@ -96,16 +96,7 @@ impl Reference {
                 corr.members_of(&cx.region()?)
             }
         };
-        let c = col(self.column.as_str());
-        let evaluated = with_filter(c.clone().is_not_null(), &self.filter, cx)?;
-        let ok = c.cast(DataType::String).is_in(set_literal(&self.column, allowed), false);
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(ok.not()),
-            evaluated,
-            weight: None,
-            show: vec![self.column.clone()],
-            breakdown: self.by.clone(),
-        }))
+        let ok = col(self.column.as_str()).cast(DataType::String).is_in(set_literal(&self.column, allowed), false);
+        super::value_plan(&self.table, &self.column, ok.not(), &self.filter, self.by.clone(), cx)
     }
 }

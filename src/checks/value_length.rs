@@ -19,7 +19,7 @@
 //!   long), which for pandas depends on whether the column also holds a null.
 
 use super::predicate::{parse_where, Predicate};
-use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
+use super::{EvalCx, ParseCx, Plan};
 use crate::package::contract::ColType;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
@@ -56,9 +56,7 @@ impl ValueLength {
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        let mut cols = vec![self.column.clone()];
-        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
-        vec![(self.table.clone(), cols)]
+        super::table_needs(&self.table, [self.column.clone()], &self.filter)
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
@@ -71,14 +69,6 @@ impl ValueLength {
         if let Some(m) = self.max {
             ok = ok.and(len.lt_eq(lit(m as i64)));
         }
-        let evaluated = with_filter(c.is_not_null(), &self.filter, cx)?;
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(ok.not()),
-            evaluated,
-            weight: None,
-            show: vec![self.column.clone()],
-            breakdown: None,
-        }))
+        super::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
     }
 }

@@ -139,7 +139,7 @@ impl Registry {
         let file = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| LoadError { file: file.clone(), line: None, message: e.to_string() })?;
         let provenance = format!("user file {file}");
-        let list = if bytes.iter().skip_while(|b| b.is_ascii_whitespace()).next() == Some(&b'{') {
+        let list = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
             koodistot::load(id, id, &provenance, &file, &String::from_utf8_lossy(&bytes))?
         } else if std::str::from_utf8(&bytes).is_err() || bytes.windows(2).any(|w| w == b"\"'") {
             statfi::load_classification(id, id, &provenance, &file, &bytes)?
