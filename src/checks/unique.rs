@@ -56,16 +56,26 @@ impl Unique {
         // than hashing strings into a table of 10 M entries. Every true duplicate has a
         // duplicate hash, so the exact test then runs on the few candidate rows only: the
         // result is exact, whatever the collisions.
+        // One pass keeps only line, mask and hash (13 bytes a row); the key strings are not
+        // copied. Candidate rows are then fetched by line for the exact test.
+        let hashed = cx
+            .frame(&self.table)?
+            .clone()
+            .lazy()
+            .select([col(LINE), evaluated.alias("__e"), key.clone().hash(0x5EED, 0x50C1, 0xC4EC, 0x4B).alias("__h")])
+            .filter(col("__e"))
+            .collect()
+            .map_err(pe)?;
+        let evaluated_rows = hashed.height() as u64;
+        let candidate_lines = hashed.lazy().filter(col("__h").is_duplicated()).select([col(LINE)]).collect().map_err(pe)?;
+        let candidate_lines = crate::frame::column(&candidate_lines, LINE).map_err(pe)?;
         let mut keep = vec![col(LINE)];
         keep.extend(self.columns.iter().map(|c| col(c.as_str())));
-        let evaluated_rows =
-            cx.frame(&self.table)?.clone().lazy().filter(evaluated.clone()).select([len().alias("n")]).collect().map_err(pe)?;
         let candidates = cx
             .frame(&self.table)?
             .clone()
             .lazy()
-            .filter(evaluated)
-            .filter(key.clone().hash(0x5EED, 0x50C1, 0xC4EC, 0x4B).is_duplicated())
+            .filter(col(LINE).is_in(lit(candidate_lines).implode(false), false))
             .select(keep)
             .collect()
             .map_err(pe)?;
@@ -88,7 +98,7 @@ impl Unique {
                 values: self.columns.iter().zip(&values).map(|(c, v)| (c.clone(), v[i].clone())).collect(),
             })
             .collect();
-        let evaluated = crate::frame::scalar_u64(&evaluated_rows, "n").map_err(pe)?;
+        let evaluated = evaluated_rows;
         Ok(Plan::Done(Measure {
             evaluated,
             failing,

@@ -187,6 +187,9 @@ fn load_csv(spec: &TableSpec, res: &Resource, path: &Path, file: &str, ctx: &mut
         .with_quote_char(Some(quote))
         .with_infer_schema_length(Some(0))
         .with_missing_is_null(true)
+        // A quoted empty field (`""`) is as missing as a bare one; matched while parsing,
+        // so it costs nothing.
+        .with_null_values(Some(NullValues::AllColumnsSingle("".into())))
         .with_row_index(Some(RowIndex { name: LINE.into(), offset: if has_header { 2 } else { 1 } }));
     if lossy {
         reader = reader.with_encoding(CsvEncoding::LossyUtf8);
@@ -200,7 +203,6 @@ fn load_csv(spec: &TableSpec, res: &Resource, path: &Path, file: &str, ctx: &mut
         let field = res.schema.as_ref().and_then(|s| s.fields.iter().find(|f| f.name == col));
         field.and_then(|f| f.decimal_char.as_deref()).or(res.dialect.decimal_char.as_deref()) == Some(",")
     };
-    let lf = lf.with_columns(present.iter().map(|c| empty_to_null(c)).collect::<Vec<_>>());
     let typed = type_columns(spec, &present, |_| DataType::String, decimal_comma);
     finish(spec, lf, typed, file, "line", present, ctx).map(Some)
 }
@@ -228,17 +230,10 @@ fn load_parquet(spec: &TableSpec, path: &Path, file: &str, ctx: &mut LoadContext
             );
         }
     }
-    let text: Vec<Expr> = present.iter().filter(|c| schema.get(c.as_str()) == Some(&DataType::String)).map(|c| empty_to_null(c)).collect();
-    lf = lf.with_row_index(LINE, Some(1)).with_columns(text);
+    // Parquet has real nulls: an empty string there is a value, and the rules judge it.
+    lf = lf.with_row_index(LINE, Some(1));
     let typed = type_columns(spec, &present, |c| schema.get(c).cloned().unwrap_or(DataType::String), |_| false);
     finish(spec, lf, typed, file, "row", present, ctx).map(Some)
-}
-
-/// A quoted empty field (`""`) or an empty Parquet string is as missing as a bare empty
-/// CSV field.
-fn empty_to_null(column: &str) -> Expr {
-    let c = col(column);
-    when(c.clone().str().len_bytes().eq(lit(0u32))).then(lit(NULL).cast(DataType::String)).otherwise(c).alias(column)
 }
 
 /// Reports missing, unknown and duplicate columns; returns the contract columns present,
