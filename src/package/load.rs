@@ -361,7 +361,10 @@ fn finish(
         match typed.iter().find(|t| &t.column == c) {
             Some(t) => {
                 exprs.push(t.parsed.clone().alias(c.as_str()));
-                exprs.push(col(c.as_str()).alias(format!("{RAW_PREFIX}{c}")));
+                // The raw text is only needed to show values that did not parse.
+                if t.from_text {
+                    exprs.push(col(c.as_str()).alias(format!("{RAW_PREFIX}{c}")));
+                }
             }
             None => exprs.push(col(c.as_str())),
         }
