@@ -117,17 +117,19 @@ impl MembersPresent {
         };
         let mut cols = vec![self.column.clone()];
         cols.extend(self.each.iter().map(|(c, _)| c.clone()));
-        let key = concat_str(cols.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>(), "\u{1f}", false).alias("__k");
+        // Distinct combinations first, then the text key on those few rows only.
         let filter = with_filter(lit(true), &self.filter, cx)?;
-        let df = cx
+        let distinct = cx
             .frame(&self.table)?
             .clone()
             .lazy()
             .filter(filter)
-            .select([key])
+            .select(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
             .unique(None, UniqueKeepStrategy::Any)
             .collect()
             .map_err(pe)?;
+        let key = concat_str(cols.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>(), "\u{1f}", false).alias("__k");
+        let df = distinct.lazy().select([key]).collect().map_err(pe)?;
         let present: BTreeSet<String> =
             crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?).into_iter().flatten().collect();
         // The expected combinations, in a stable order: members first, then each column.

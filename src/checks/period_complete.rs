@@ -55,20 +55,18 @@ impl PeriodComplete {
         }
         // Distinct (group, date) pairs first: a year has at most 366 dates, so the month
         // arithmetic runs on a few hundred values instead of every row.
-        let group = match &self.by {
-            Some(b) => col(b.as_str()).cast(DataType::String).alias("__g"),
-            None => lit("").alias("__g"),
-        };
+        // Without `by`, the distinct dates alone (the group column is added after, on the few
+        // distinct rows, not broadcast over every row).
+        let mut sel = vec![col(self.column.as_str()).alias("__d")];
+        if let Some(b) = &self.by {
+            sel.push(col(b.as_str()).cast(DataType::String).alias("__g"));
+        }
         let filter = with_filter(col(self.column.as_str()).is_not_null(), &self.filter, cx)?;
-        let df = cx
-            .frame(&self.table)?
-            .clone()
-            .lazy()
-            .filter(filter)
-            .select([group, col(self.column.as_str()).alias("__d")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .collect()
-            .map_err(pe)?;
+        let mut df =
+            cx.frame(&self.table)?.clone().lazy().filter(filter).select(sel).unique(None, UniqueKeepStrategy::Any).collect().map_err(pe)?;
+        if self.by.is_none() {
+            df = df.lazy().with_column(lit("").alias("__g")).collect().map_err(pe)?;
+        }
         let g = crate::frame::strings(&crate::frame::column(&df, "__g").map_err(pe)?);
         // Dates render as YYYY-MM-DD: the month is the first seven characters.
         let m: Vec<Option<String>> = crate::frame::strings(&crate::frame::column(&df, "__d").map_err(pe)?)

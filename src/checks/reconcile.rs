@@ -141,32 +141,27 @@ impl Reconcile {
         filter: &Option<Predicate>,
         cx: &EvalCx,
     ) -> Result<BTreeMap<String, f64>, String> {
-        {
-            {
-                let mut lf = cx.frame(table)?.clone().lazy();
-                if let Some(f) = filter {
-                    lf = lf.filter(f.expr(cx)?);
-                }
-                let key = if by.is_empty() {
-                    lit("").alias("__k")
-                } else {
-                    concat_str(
-                        by.iter().map(|c| col(c.as_str()).cast(DataType::String).fill_null(lit("∅"))).collect::<Vec<_>>(),
-                        " ",
-                        false,
-                    )
-                    .alias("__k")
-                };
-                let value = match sum {
-                    Some(s) => col(s.as_str()).cast(DataType::Float64).sum().alias("__v"),
-                    None => len().cast(DataType::Float64).alias("__v"),
-                };
-                let df = lf.with_column(key).group_by([col("__k")]).agg([value]).collect().map_err(pe)?;
-                let keys = crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?);
-                let vals = crate::frame::f64s(&crate::frame::column(&df, "__v").map_err(pe)?).map_err(pe)?;
-                Ok(keys.into_iter().zip(vals).map(|(k, v)| (k.unwrap_or_default(), v.unwrap_or(0.0))).collect())
-            }
+        let mut lf = cx.frame(table)?.clone().lazy();
+        if let Some(f) = filter {
+            lf = lf.filter(f.expr(cx)?);
         }
+        let value = match sum {
+            Some(s) => col(s.as_str()).cast(DataType::Float64).sum().alias("__v"),
+            None => len().cast(DataType::Float64).alias("__v"),
+        };
+        // Group by the columns as they are, then build the text key on the grouped rows
+        // (a few hundred), not on every row.
+        let grouped = if by.is_empty() {
+            lf.select([value]).with_column(lit("").alias("__k"))
+        } else {
+            let key =
+                concat_str(by.iter().map(|c| col(c.as_str()).cast(DataType::String).fill_null(lit("∅"))).collect::<Vec<_>>(), " ", false);
+            lf.group_by(by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>()).agg([value]).with_column(key.alias("__k"))
+        };
+        let df = grouped.collect().map_err(pe)?;
+        let keys = crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?);
+        let vals = crate::frame::f64s(&crate::frame::column(&df, "__v").map_err(pe)?).map_err(pe)?;
+        Ok(keys.into_iter().zip(vals).map(|(k, v)| (k.unwrap_or_default(), v.unwrap_or(0.0))).collect())
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
