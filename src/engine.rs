@@ -249,6 +249,7 @@ fn base(rule: &Rule, pkg: &Package) -> Finding {
         family: rule.family.clone(),
         severity: rule.severity.as_str().to_string(),
         perspectives: rule.perspectives.clone(),
+        why: first_sentence(&rule.docs.why),
         kind: rule.check.kind().to_string(),
         table,
         columns: rule.check.columns(),
@@ -265,6 +266,23 @@ fn base(rule: &Rule, pkg: &Package) -> Finding {
         position: t.map(|t| t.position).unwrap_or("line").to_string(),
         file: t.map(|t| t.file.clone()).unwrap_or_default(),
     }
+}
+
+/// The first sentence of a docs text, on one line.
+fn first_sentence(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words: Vec<&str> = flat.split(' ').collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        out.push(*w);
+        // A sentence ends at a full stop followed by a capital, except after an abbreviation.
+        let next_capital = words.get(i + 1).and_then(|n| n.chars().next()).is_some_and(|c| c.is_uppercase());
+        let abbreviation = ["e.g.", "i.e.", "esim.", "ks.", "vs.", "etc.", "mm."].contains(&w.to_lowercase().as_str());
+        if w.ends_with('.') && next_capital && !abbreviation {
+            break;
+        }
+    }
+    out.join(" ")
 }
 
 fn measured_name(rule: &Rule) -> &'static str {

@@ -141,6 +141,9 @@ fn package(p: &PackageReport, out: &mut String) {
         for n in &f.notes {
             help.push_str(&format!("\n{n}"));
         }
+        if !f.why.is_empty() {
+            help.push_str(&format!("\nwhy it matters: {}", f.why));
+        }
         help.push_str(&format!("\nexplain: sotecheck explain {}", f.rule));
         let mut s = String::new();
         let _ = handler.render_report(&mut s, &FindingDiag(f, help));

@@ -41,6 +41,8 @@ pub struct Finding {
     pub family: String,
     pub severity: String,
     pub perspectives: Vec<String>,
+    /// Why it matters for comparability: the first sentence of the rule's docs.
+    pub why: String,
     pub kind: String,
     pub table: String,
     pub columns: Vec<String>,
