@@ -3,7 +3,8 @@
 //! right side may instead be official figures keyed by the region (`figures`). `flag`
 //! chooses what fails: `missing-left` (key only on the right), `missing-right` (key only on
 //! the left), `mismatch` (both, outside `tolerance`), `out-of-band` (right ÷ left × `scale`
-//! outside `band`, e.g. euros per visit). Items are keys.
+//! outside `band`, e.g. euros per visit; `per_month = true` divides the ratio by the months
+//! of the period, for monthly stocks such as FTE). Items are keys.
 //!
 //! ```toml
 //! [check]
@@ -37,6 +38,9 @@ pub struct Reconcile {
     pub absolute: f64,
     pub band: Option<(f64, f64)>,
     pub scale: f64,
+    /// Divide the ratio by the months of the package period (monthly stocks such as FTE
+    /// summed over the period become a monthly mean).
+    pub per_month: bool,
 }
 
 fn parse_side(t: &Table, key: &str, cx: &ParseCx, errs: &mut Errors) -> Option<Side> {
@@ -87,20 +91,21 @@ impl Reconcile {
             absolute = tol.f64("absolute", errs).unwrap_or(0.0);
             tol.finish(&["relative", "absolute"], errs);
         }
-        let (mut band, mut scale) = (None, 1.0);
+        let (mut band, mut scale, mut per_month) = (None, 1.0, false);
         if let Some(b) = t.table("band", errs) {
             match (b.f64("min", errs), b.f64("max", errs)) {
                 (Some(lo), Some(hi)) if lo <= hi => band = Some((lo, hi)),
                 _ => errs.push(b.span.clone(), "a band needs `min` ≤ `max`"),
             }
             scale = b.f64("scale", errs).unwrap_or(1.0);
-            b.finish(&["min", "max", "scale"], errs);
+            per_month = b.bool("per_month", errs).unwrap_or(false);
+            b.finish(&["min", "max", "scale", "per_month"], errs);
         }
         if flag.iter().any(|f| f == "out-of-band") && band.is_none() {
             errs.push(t.span_of("flag"), "`out-of-band` needs a `band`");
         }
         t.finish(&["kind", "left", "right", "flag", "tolerance", "band"], errs);
-        Some(Reconcile { left: left?, right: right?, flag, relative, absolute, band, scale })
+        Some(Reconcile { left: left?, right: right?, flag, relative, absolute, band, scale, per_month })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
@@ -176,6 +181,14 @@ impl Reconcile {
             }
         }
         let on = |f: &str| self.flag.iter().any(|x| x == f);
+        let scale = if self.per_month {
+            use chrono::Datelike;
+            let (start, end) = cx.period()?;
+            let months = (end.year() * 12 + end.month() as i32) - (start.year() * 12 + start.month() as i32) + 1;
+            self.scale / months.max(1) as f64
+        } else {
+            self.scale
+        };
         let keys: BTreeSet<&String> = left.keys().chain(right.keys()).collect();
         let mut failing = Vec::new();
         for k in &keys {
@@ -190,7 +203,7 @@ impl Reconcile {
                         Some("values differ")
                     } else if on("out-of-band")
                         && self.band.is_some_and(|(lo, hi)| {
-                            let ratio = if *l != 0.0 { r / l * self.scale } else { f64::INFINITY };
+                            let ratio = if *l != 0.0 { r / l * scale } else { f64::INFINITY };
                             !(lo..=hi).contains(&ratio)
                         })
                     {
@@ -212,7 +225,7 @@ impl Reconcile {
                 }
                 if let (Some(l), Some(r)) = (l, r) {
                     if *l != 0.0 && self.band.is_some() {
-                        s = s.with("ratio", crate::frame::number((r / l * self.scale * 100.0).round() / 100.0));
+                        s = s.with("ratio", crate::frame::number((r / l * scale * 100.0).round() / 100.0));
                     }
                 }
                 failing.push(s);
