@@ -127,15 +127,29 @@ impl IdentityCodeLeak {
             if text_cols.is_empty() {
                 continue;
             }
-            // The regex pre-filter runs in polars over every text column; only candidate
-            // rows reach Rust for the check-character test.
-            // One flag column per text column, computed side by side (polars runs the
-            // expressions of one `with_columns` in parallel), then any flag selects the row.
-            let flags: Vec<Expr> = text_cols
-                .iter()
-                .enumerate()
-                .map(|(i, c)| col(c.as_str()).str().contains(lit(CANDIDATE), true).fill_null(lit(false)).alias(format!("__hetu{i}")))
-                .collect();
+            // The regex pre-filter runs in polars; only candidate rows reach Rust for the
+            // check-character test. A column that repeats few values (unit OIDs, codes) is
+            // tested on its distinct values instead, which is many times cheaper than a regex
+            // over every row; judged from a sample of the first rows.
+            let sample = df.head(Some(10_000));
+            let mut flags: Vec<Expr> = Vec::new();
+            for (i, c) in text_cols.iter().enumerate() {
+                let distinct_in_sample = sample.column(c).and_then(|s| s.n_unique()).unwrap_or(usize::MAX);
+                let flag = if distinct_in_sample * 10 < sample.height() {
+                    let distinct = df.clone().lazy().select([col(c.as_str()).unique()]).collect().map_err(pe)?;
+                    let bad: Vec<String> = crate::frame::strings(&crate::frame::column(&distinct, c).map_err(pe)?)
+                        .into_iter()
+                        .flatten()
+                        .filter(|v| !find_all(v).is_empty())
+                        .collect();
+                    col(c.as_str()).is_in(super::set_literal(c, bad), false)
+                } else {
+                    col(c.as_str()).str().contains(lit(CANDIDATE), true)
+                };
+                flags.push(flag.fill_null(lit(false)).alias(format!("__hetu{i}")));
+            }
+            // The flags are computed side by side (polars runs the expressions of one
+            // `with_columns` in parallel); any flag selects the row.
             let any = (0..text_cols.len()).fold(lit(false), |acc, i| acc.or(col(format!("__hetu{i}"))));
             let mut sel = vec![col(crate::package::LINE)];
             sel.extend(text_cols.iter().map(|c| col(c.as_str())));
