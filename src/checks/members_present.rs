@@ -117,15 +117,16 @@ impl MembersPresent {
         };
         let mut cols = vec![self.column.clone()];
         cols.extend(self.each.iter().map(|(c, _)| c.clone()));
-        // Distinct combinations first, then the text key on those few rows only.
-        let filter = with_filter(lit(true), &self.filter, cx)?;
+        // Distinct combinations first (a group-by counting the rows that pass the filter:
+        // no filtered copy of the table), then the text key on those few rows only.
+        let mask = with_filter(col(crate::package::LINE).gt(lit(0u32)), &self.filter, cx)?;
         let distinct = cx
             .frame(&self.table)?
             .clone()
             .lazy()
-            .filter(filter)
-            .select(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-            .unique(None, UniqueKeepStrategy::Any)
+            .group_by(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+            .agg([mask.cast(DataType::UInt32).sum().alias("__n")])
+            .filter(col("__n").gt(lit(0)))
             .collect()
             .map_err(pe)?;
         let key = concat_str(cols.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>(), "\u{1f}", false).alias("__k");

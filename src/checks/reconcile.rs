@@ -146,23 +146,31 @@ impl Reconcile {
         filter: &Option<Predicate>,
         cx: &EvalCx,
     ) -> Result<BTreeMap<String, f64>, String> {
-        let mut lf = cx.frame(table)?.clone().lazy();
-        if let Some(f) = filter {
-            lf = lf.filter(f.expr(cx)?);
-        }
-        let value = match sum {
-            Some(s) => col(s.as_str()).cast(DataType::Float64).sum().alias("__v"),
-            None => len().cast(DataType::Float64).alias("__v"),
+        let lf = cx.frame(table)?.clone().lazy();
+        // A filter becomes a mask inside the aggregation rather than a filtered copy of the
+        // table; groups with no row passing it are dropped, as a filter would.
+        // (Without a filter the mask is "every row": the masked sum measured faster than a
+        // plain `len()` aggregation here.)
+        let mask = match filter {
+            Some(f) => f.expr(cx)?,
+            None => col(crate::package::LINE).gt(lit(0u32)),
         };
+        let count = mask.clone().cast(DataType::UInt32).sum().alias("__n");
+        let value = match sum {
+            Some(s) => col(s.as_str()).cast(DataType::Float64).filter(mask).sum(),
+            None => mask.cast(DataType::Float64).sum(),
+        }
+        .alias("__v");
         // Group by the columns as they are, then build the text key on the grouped rows
         // (a few hundred), not on every row.
         let grouped = if by.is_empty() {
-            lf.select([value]).with_column(lit("").alias("__k"))
+            lf.select([count, value]).with_column(lit("").alias("__k"))
         } else {
             let key =
                 concat_str(by.iter().map(|c| col(c.as_str()).cast(DataType::String).fill_null(lit("∅"))).collect::<Vec<_>>(), " ", false);
-            lf.group_by(by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>()).agg([value]).with_column(key.alias("__k"))
+            lf.group_by(by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>()).agg([count, value]).with_column(key.alias("__k"))
         };
+        let grouped = grouped.filter(col("__n").gt(lit(0)));
         let df = grouped.collect().map_err(pe)?;
         let keys = crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?);
         let vals = crate::frame::f64s(&crate::frame::column(&df, "__v").map_err(pe)?).map_err(pe)?;
