@@ -1,8 +1,10 @@
 //! `reference`: values exist in another table (`in_table`/`in_column`, optionally filtered
 //! by `in_where`), or map through a code-list correspondence to the submitting region
 //! (`correspondence` + `equals = "region"`), e.g. the client's municipality belongs to the
-//! county that submits. `by` breaks failing rows down (e.g. the top foreign
-//! municipalities). Empty values are not evaluated.
+//! county that submits. With `in_valid_from` (and optional `in_valid_to`, empty =
+//! open-ended) and the row's `date_column`, the value must be attached on the row's date, not
+//! just somewhere (e.g. a cost centre mapped in the service map for that month). `by` breaks
+//! failing rows down (e.g. the top foreign municipalities). Empty values are not evaluated.
 //!
 //! ```toml
 //! [check]
@@ -16,13 +18,24 @@
 
 use super::predicate::{parse_where, Predicate};
 use super::{pe, set_literal, EvalCx, ParseCx, Plan};
+use crate::package::contract::ColType;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub enum Target {
-    Table { table: String, column: String, filter: Option<Predicate> },
-    Region { correspondence: String },
+    Table {
+        table: String,
+        column: String,
+        filter: Option<Predicate>,
+        /// Validity columns of the target rows (from, optional to): a value must be attached
+        /// on the row's `date_column` date, not just somewhere.
+        valid: Option<(String, Option<String>)>,
+    },
+    Region {
+        correspondence: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -32,9 +45,25 @@ pub struct Reference {
     pub target: Target,
     pub by: Option<String>,
     pub filter: Option<Predicate>,
+    /// The source row's date, checked against the target's validity columns.
+    pub date_column: Option<String>,
 }
 
-const KEYS: &[&str] = &["kind", "table", "column", "in_table", "in_column", "in_where", "correspondence", "equals", "by", "where"];
+const KEYS: &[&str] = &[
+    "kind",
+    "table",
+    "column",
+    "in_table",
+    "in_column",
+    "in_where",
+    "in_valid_from",
+    "in_valid_to",
+    "date_column",
+    "correspondence",
+    "equals",
+    "by",
+    "where",
+];
 
 impl Reference {
     pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
@@ -44,7 +73,23 @@ impl Reference {
             let other = cx.table(t, "in_table", errs);
             let other_col = other.and_then(|o| cx.column(t, "in_column", o, errs));
             let filter = other.and_then(|o| t.get("in_where").and_then(|v| Predicate::parse_value(v, o, cx, errs)));
-            other_col.map(|c| Target::Table { table: other.expect("checked").name.into(), column: c, filter })
+            let date_kinds = [ColType::Date, ColType::Month];
+            let valid = match other {
+                Some(o) if t.has("in_valid_from") => {
+                    let from = cx
+                        .column(t, "in_valid_from", o, errs)
+                        .filter(|c| cx.expect_type(o, c, &date_kinds, t.span_of("in_valid_from"), errs));
+                    let to = cx
+                        .opt_column(t, "in_valid_to", o, errs)
+                        .filter(|c| cx.expect_type(o, c, &date_kinds, t.span_of("in_valid_to"), errs));
+                    if !t.has("date_column") {
+                        errs.push(t.span_of("in_valid_from"), "`in_valid_from` needs `date_column`: the date each row is checked on");
+                    }
+                    from.map(|f| (f, to))
+                }
+                _ => None,
+            };
+            other_col.map(|c| Target::Table { table: other.expect("checked").name.into(), column: c, filter, valid })
         } else if t.has("correspondence") {
             let corr = t.str("correspondence", errs);
             match t.str("equals", errs).as_deref() {
@@ -62,41 +107,88 @@ impl Reference {
             None
         };
         let by = cx.opt_column(t, "by", spec, errs);
+        let date_column = cx
+            .opt_column(t, "date_column", spec, errs)
+            .filter(|c| cx.expect_type(spec, c, &[ColType::Date, ColType::Month], t.span_of("date_column"), errs));
         let filter = parse_where(t, spec, cx, errs);
         t.finish(KEYS, errs);
-        Some(Reference { table: spec.name.into(), column: column?, target: target?, by, filter })
+        Some(Reference { table: spec.name.into(), column: column?, target: target?, by, filter, date_column })
     }
 
     pub fn needs(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = vec![self.column.clone()];
         cols.extend(self.by.clone());
+        cols.extend(self.date_column.clone());
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         let mut v = vec![(self.table.clone(), cols)];
-        if let Target::Table { table, column, filter } = &self.target {
+        if let Target::Table { table, column, filter, valid } = &self.target {
             let mut cols = vec![column.clone()];
             cols.extend(filter.iter().flat_map(|f| f.columns()));
+            if let Some((from, to)) = valid {
+                cols.push(from.clone());
+                cols.extend(to.clone());
+            }
             v.push((table.clone(), cols));
         }
         v
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let allowed: Vec<String> = match &self.target {
-            Target::Table { table, column, filter } => {
+        let value = col(self.column.as_str()).cast(DataType::String);
+        let ok = match &self.target {
+            Target::Table { table, column, filter, valid } => {
                 let mut lf = cx.frame(table)?.clone().lazy();
                 if let Some(f) = filter {
                     lf = lf.filter(f.expr(cx)?);
                 }
-                let df = lf.select([col(column.as_str()).cast(DataType::String).unique()]).collect().map_err(pe)?;
-                crate::frame::strings(&crate::frame::column(&df, column).map_err(pe)?).into_iter().flatten().collect()
+                match (valid, &self.date_column) {
+                    (Some((from, to)), Some(date)) => {
+                        // Targets grouped by validity interval: one `is_in` per interval, as
+                        // for code lists (a service map has a handful of distinct intervals).
+                        let mut sel = vec![col(column.as_str()).cast(DataType::String).alias("__v"), col(from.as_str()).alias("__f")];
+                        sel.push(to.as_ref().map(|t| col(t.as_str())).unwrap_or(lit(NULL).cast(DataType::Date)).alias("__t"));
+                        let df = lf.select(sel).unique(None, UniqueKeepStrategy::Any).collect().map_err(pe)?;
+                        let get = |n: &str| crate::frame::column(&df, n).map(|s| crate::frame::strings(&s)).map_err(pe);
+                        let (vals, froms, tos) = (get("__v")?, get("__f")?, get("__t")?);
+                        let date_of = |s: &Option<String>| s.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                        let mut groups: BTreeMap<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), Vec<String>> = BTreeMap::new();
+                        for ((v, f), t) in vals.iter().zip(&froms).zip(&tos) {
+                            if let Some(v) = v {
+                                groups.entry((date_of(f), date_of(t))).or_default().push(v.clone());
+                            }
+                        }
+                        let d = col(date.as_str());
+                        groups.into_iter().fold(lit(false), |acc, ((f, t), ids)| {
+                            let mut cond = value.clone().is_in(set_literal(&self.column, ids), false);
+                            if let Some(f) = f {
+                                cond = cond.and(d.clone().gt_eq(lit(f)));
+                            }
+                            if let Some(t) = t {
+                                cond = cond.and(d.clone().lt_eq(lit(t)));
+                            }
+                            acc.or(cond)
+                        })
+                    }
+                    _ => {
+                        let df = lf.select([col(column.as_str()).cast(DataType::String).unique()]).collect().map_err(pe)?;
+                        let allowed: Vec<String> =
+                            crate::frame::strings(&crate::frame::column(&df, column).map_err(pe)?).into_iter().flatten().collect();
+                        value.is_in(set_literal(&self.column, allowed), false)
+                    }
+                }
             }
             Target::Region { correspondence } => {
                 let corr =
                     cx.registry.correspondence(correspondence).ok_or_else(|| format!("correspondence `{correspondence}` is not known"))?;
-                corr.members_of(&cx.region()?)
+                value.is_in(set_literal(&self.column, corr.members_of(&cx.region()?)), false)
             }
         };
-        let ok = col(self.column.as_str()).cast(DataType::String).is_in(set_literal(&self.column, allowed), false);
-        super::value_plan(&self.table, &self.column, ok.not(), &self.filter, self.by.clone(), cx)
+        // A row without a date cannot be judged against validity dates: the date rules
+        // report it, this one counts it as attached.
+        let ok = match &self.date_column {
+            Some(d) if matches!(self.target, Target::Table { valid: Some(_), .. }) => ok.or(col(d.as_str()).is_null()),
+            _ => ok,
+        };
+        super::value_plan(&self.table, &self.column, ok.fill_null(lit(false)).not(), &self.filter, self.by.clone(), cx)
     }
 }
