@@ -121,8 +121,14 @@ fn package(p: &PackageReport, out: &mut String) {
                     (None, Some(k)) => k.clone(),
                     _ => String::new(),
                 };
-                let vals: Vec<String> = s.values.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅"))).collect();
-                help.push_str(&format!("\n  {place}  {}", vals.join(" ")));
+                // An item keyed by its only value (a missing month) needs no repeat of it.
+                let vals: Vec<String> = s
+                    .values
+                    .iter()
+                    .filter(|(_, v)| s.key.is_none() || v.as_deref() != s.key.as_deref())
+                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
+                    .collect();
+                help.push_str(&format!("\n  {place}  {}", vals.join(" ")).trim_end().to_string().as_str());
             }
         }
         if !f.breakdown.is_empty() {
