@@ -7,7 +7,6 @@ use crate::report::{self, Report};
 use crate::rules::{self, Rule};
 use crate::suite::{self, Suite};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -296,7 +295,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             let mut text = String::new();
             let mut failed = 0;
             for case in &suite.cases {
-                let problems = check_case(&suite, case, &all)?;
+                let problems = check_case(&suite, case)?;
                 if problems.is_empty() {
                     text.push_str(&format!("ok   {}::{}\n", suite.id(), case.name));
                 } else {
@@ -312,10 +311,9 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
 }
 
 /// Compares one suite case with its expected outcome; returns the differences.
-pub fn check_case(suite: &Suite, case: &suite::Case, all: &[Rule]) -> Result<Vec<String>, UsageError> {
+pub fn check_case(suite: &Suite, case: &suite::Case) -> Result<Vec<String>, UsageError> {
     let sources = Sources { rules: None, codelists: Vec::new() };
     let report = validate(std::slice::from_ref(&case.package), &suite.path.display().to_string(), &sources, SAMPLE_LIMIT)?;
-    let _ = all;
     let p = &report.packages[0];
     let mut problems = Vec::new();
     let verdict = serde_json::to_value(p.verdict).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
@@ -400,7 +398,3 @@ pub fn explain(r: &Rule) -> String {
     out.push_str(&format!("\nfile: {}\n", r.path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&r.path).display()));
     out
 }
-
-/// Keeps unused-import lints quiet where maps are only built in some commands.
-#[allow(dead_code)]
-type Pins = BTreeMap<String, String>;

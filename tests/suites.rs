@@ -9,7 +9,7 @@ fn check_suite_case(suite_path: &str, case: &str) {
     assert!(bad.is_empty());
     let suite = sotecheck::suite::load(Path::new(suite_path), &rules).unwrap_or_else(|e| panic!("{}", e.render()));
     let c = suite.cases.iter().find(|c| c.name == case).unwrap_or_else(|| panic!("no case {case}"));
-    let problems = sotecheck::cli::check_case(&suite, c, &rules).unwrap_or_else(|e| panic!("{}", e.0));
+    let problems = sotecheck::cli::check_case(&suite, c).unwrap_or_else(|e| panic!("{}", e.0));
     assert!(problems.is_empty(), "case {case}:\n  {}", problems.join("\n  "));
     let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
     let mut report =

@@ -76,8 +76,7 @@ pub fn mask_all(text: &str) -> String {
 }
 
 impl IdentityCodeLeak {
-    pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
-        let _ = cx;
+    pub fn parse(t: &Table, _cx: &ParseCx, errs: &mut Errors) -> Option<Self> {
         let tables = t.strings("tables", errs).unwrap_or_default();
         for name in &tables {
             if contract::table(name).is_none() {

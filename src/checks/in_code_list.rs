@@ -57,17 +57,7 @@ pub fn status(list: &CodeList, column: &str, date_column: Option<&str>) -> CodeS
             for code in list.codes.values() {
                 groups.entry((code.valid_from, code.valid_to)).or_default().push(code.code.clone());
             }
-            let date = col(d);
-            groups.into_iter().fold(lit(false), |acc, ((from, to), codes)| {
-                let mut cond = c.clone().is_in(set_literal(column, codes), false);
-                if let Some(f) = from {
-                    cond = cond.and(date.clone().gt_eq(lit(f)));
-                }
-                if let Some(t) = to {
-                    cond = cond.and(date.clone().lt_eq(lit(t)));
-                }
-                acc.or(cond)
-            })
+            super::valid_on_date(c.clone(), column, col(d), groups)
         }
     };
     CodeStatus { known: known.fill_null(lit(false)), leaf: leaf.fill_null(lit(false)), valid: valid.fill_null(lit(false)) }

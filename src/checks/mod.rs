@@ -418,6 +418,28 @@ pub fn set_literal(name: &str, values: impl IntoIterator<Item = String>) -> Expr
     lit(Series::new(name.into(), v)).implode(false)
 }
 
+/// Shared: a value is valid on a row's date when it belongs to one of the validity
+/// intervals (inclusive; `None` = unbounded). Values are grouped by interval so each group
+/// is one `is_in`: code lists and service maps have only a handful of distinct intervals,
+/// and the plan stays free of joins.
+pub fn valid_on_date(
+    value: Expr,
+    name: &str,
+    date: Expr,
+    intervals: BTreeMap<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), Vec<String>>,
+) -> Expr {
+    intervals.into_iter().fold(lit(false), |acc, ((from, to), values)| {
+        let mut cond = value.clone().is_in(set_literal(name, values), false);
+        if let Some(f) = from {
+            cond = cond.and(date.clone().gt_eq(lit(f)));
+        }
+        if let Some(t) = to {
+            cond = cond.and(date.clone().lt_eq(lit(t)));
+        }
+        acc.or(cond)
+    })
+}
+
 /// Shared: the `where` filter every kind accepts, ANDed into `evaluated`.
 pub fn with_filter(evaluated: Expr, filter: &Option<predicate::Predicate>, cx: &EvalCx) -> Result<Expr, String> {
     Ok(match filter {

@@ -143,8 +143,6 @@ impl Reference {
                 }
                 match (valid, &self.date_column) {
                     (Some((from, to)), Some(date)) => {
-                        // Targets grouped by validity interval: one `is_in` per interval, as
-                        // for code lists (a service map has a handful of distinct intervals).
                         let mut sel = vec![col(column.as_str()).cast(DataType::String).alias("__v"), col(from.as_str()).alias("__f")];
                         sel.push(to.as_ref().map(|t| col(t.as_str())).unwrap_or(lit(NULL).cast(DataType::Date)).alias("__t"));
                         let df = lf.select(sel).unique(None, UniqueKeepStrategy::Any).collect().map_err(pe)?;
@@ -157,17 +155,7 @@ impl Reference {
                                 groups.entry((date_of(f), date_of(t))).or_default().push(v.clone());
                             }
                         }
-                        let d = col(date.as_str());
-                        groups.into_iter().fold(lit(false), |acc, ((f, t), ids)| {
-                            let mut cond = value.clone().is_in(set_literal(&self.column, ids), false);
-                            if let Some(f) = f {
-                                cond = cond.and(d.clone().gt_eq(lit(f)));
-                            }
-                            if let Some(t) = t {
-                                cond = cond.and(d.clone().lt_eq(lit(t)));
-                            }
-                            acc.or(cond)
-                        })
+                        super::valid_on_date(value.clone(), &self.column, col(date.as_str()), groups)
                     }
                     _ => {
                         let df = lf.select([col(column.as_str()).cast(DataType::String).unique()]).collect().map_err(pe)?;

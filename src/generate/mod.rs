@@ -140,10 +140,6 @@ fn embedded_csv(text: &str) -> Vec<Vec<String>> {
 const POP_2020: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/codelists/source/kunta_population_2020_yle.csv"));
 const YTUNNUS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/codelists/source/kunta_ytunnus.csv"));
 
-fn month_start(year: i32, m: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, m, 1).expect("valid month")
-}
-
 /// Writes a package; returns what was planted.
 pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let corr = registry.correspondence(KUNTA_TO_HVA).ok_or("no municipality correspondence")?;
@@ -386,7 +382,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         registry.list("hyvinvointialue_1_20211013").and_then(|l| l.get(&o.region)).map(|c| c.name.clone()).unwrap_or_default();
     let tables = ["activity", "costs", "staff", "population", "service_map"];
     if o.format == OutFormat::Parquet {
-        to_parquet(&o.out, &tables, registry)?;
+        to_parquet(&o.out, &tables)?;
     }
     let ext = if o.format == OutFormat::Parquet { "parquet" } else { "csv" };
     let resources: Vec<serde_json::Value> =
@@ -406,13 +402,12 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let manifest =
         Manifest { region: o.region.clone(), year: o.year, activity_rows: written, seed: o.seed, service: o.service.clone(), planted };
     std::fs::write(o.out.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n").map_err(io)?;
-    let _ = month_start;
     Ok(manifest)
 }
 
 /// Converts the written CSV tables to typed Parquet through the package loader, so the
 /// Parquet files carry the contract's types (codes as strings, dates as dates).
-fn to_parquet(dir: &Path, tables: &[&str], registry: &Registry) -> Result<(), String> {
+fn to_parquet(dir: &Path, tables: &[&str]) -> Result<(), String> {
     use polars::prelude::*;
     for t in tables {
         let spec = crate::package::contract::table(t).expect("contract table");
@@ -426,6 +421,5 @@ fn to_parquet(dir: &Path, tables: &[&str], registry: &Registry) -> Result<(), St
         ParquetWriter::new(f).finish(&mut df).map_err(|e| e.to_string())?;
         std::fs::remove_file(dir.join(format!("{t}.csv"))).map_err(|e| e.to_string())?;
     }
-    let _ = registry;
     Ok(())
 }

@@ -128,7 +128,7 @@ fn package(p: &PackageReport, out: &mut String) {
                     .filter(|(_, v)| s.key.is_none() || v.as_deref() != s.key.as_deref())
                     .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
                     .collect();
-                help.push_str(&format!("\n  {place}  {}", vals.join(" ")).trim_end().to_string().as_str());
+                help.push_str(format!("\n  {place}  {}", vals.join(" ")).trim_end());
             }
         }
         if !f.breakdown.is_empty() {
