@@ -3,6 +3,7 @@
 
 use crate::codelist::Registry;
 use crate::engine::{Engine, SAMPLE_LIMIT};
+use crate::package::Batching;
 use crate::report::{self, Report};
 use crate::rules::{self, Rule};
 use crate::suite::{self, Suite};
@@ -62,6 +63,13 @@ pub enum Command {
         /// How many failing rows each finding shows.
         #[arg(long, default_value_t = SAMPLE_LIMIT)]
         samples: usize,
+        /// Tables in files larger than this are read in batches while the rules run, so
+        /// memory stays flat however large the table (e.g. `256M`, `1G`; `0`: every table).
+        #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+        batch_over: u64,
+        /// About how much of a streamed file each batch holds (e.g. `64M`).
+        #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+        batch_size: u64,
         #[command(flatten)]
         sources: Sources,
     },
@@ -167,12 +175,18 @@ fn write_out(text: &str, output: Option<&Path>) -> Result<(), UsageError> {
 
 /// Validates packages with a suite; the report and the packages' input problems decide
 /// the exit code.
-pub fn validate(packages: &[PathBuf], suite_spec: &str, sources: &Sources, samples: usize) -> Result<Report, UsageError> {
+pub fn validate(
+    packages: &[PathBuf],
+    suite_spec: &str,
+    sources: &Sources,
+    samples: usize,
+    batching: Option<Batching>,
+) -> Result<Report, UsageError> {
     let registry = registry(sources)?;
     let all = load_rules(sources.rules.as_deref())?;
     let suite = load_suite(suite_spec, &all)?;
     let rules = suite.select(&all);
-    let engine = Engine { rules: &rules, registry: &registry, pins: &suite.pins, sample_limit: samples };
+    let engine = Engine { rules: &rules, registry: &registry, pins: &suite.pins, sample_limit: samples, batching };
     let mut reports = engine.run_paths(packages);
     for r in &mut reports {
         accept_check(&suite, r);
@@ -209,10 +223,29 @@ fn accept_check(suite: &Suite, r: &mut report::PackageReport) {
     }
 }
 
+/// A size in bytes: a number with an optional K, M or G (binary multiples).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("`{s}`: the unit must be K, M or G")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    num.trim().parse::<u64>().map(|n| n * mult).map_err(|_| format!("`{s}` is not a size such as 64M or 1G"))
+}
+
 pub fn run(cli: Cli) -> Result<i32, UsageError> {
     match cli.command {
-        Command::Validate { packages, suite, format, output, samples, sources } => {
-            let report = validate(&packages, &suite, &sources, samples)?;
+        Command::Validate { packages, suite, format, output, samples, batch_over, batch_size, sources } => {
+            let batching = Batching { over_bytes: batch_over, batch_bytes: batch_size.max(1) as usize };
+            let report = validate(&packages, &suite, &sources, samples, Some(batching))?;
             let text = match format {
                 Format::Human => report::human::render(&report),
                 Format::Json => report::json::render(&report),
@@ -313,7 +346,13 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
 /// Compares one suite case with its expected outcome; returns the differences.
 pub fn check_case(suite: &Suite, case: &suite::Case) -> Result<Vec<String>, UsageError> {
     let sources = Sources { rules: None, codelists: Vec::new() };
-    let report = validate(std::slice::from_ref(&case.package), &suite.path.display().to_string(), &sources, SAMPLE_LIMIT)?;
+    let report = validate(
+        std::slice::from_ref(&case.package),
+        &suite.path.display().to_string(),
+        &sources,
+        SAMPLE_LIMIT,
+        Some(Batching::default()),
+    )?;
     let p = &report.packages[0];
     let mut problems = Vec::new();
     let verdict = serde_json::to_value(p.verdict).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();

@@ -1,12 +1,17 @@
 //! Runs rules over packages. All row-level rules on one table are fused into a single
 //! polars `select` (one pass over the table, whatever the number of rules); aggregate
-//! rules run their own small plans. Packages run in parallel with rayon. A rule whose
-//! table or column is absent is "not evaluated", never passed.
+//! rules run their own small plans. A table too large to hold is streamed: one pass over
+//! its batches evaluates the fused row-level rules per batch and gathers the aggregate
+//! rules' mergeable partials, so memory holds one batch, not the table. Packages run in
+//! parallel with rayon. A rule whose table or column is absent is "not evaluated", never
+//! passed.
 
-use crate::checks::{pe, BreakdownRow, EvalCx, Measure, Plan, RowPlan, Sample};
+use crate::checks::{pe, BreakdownRow, EvalCx, Measure, Partial, Plan, RowPlan, Sample};
 use crate::codelist::Registry;
 use crate::frame;
-use crate::package::{Package, LINE};
+use crate::package::problem::InputProblem;
+use crate::package::stream::Stream;
+use crate::package::{Batching, Data, Package, LINE};
 use crate::report::{Finding, Measured, PackageReport, Status, Summary, Verdict};
 use crate::rules::{Rule, Severity};
 use polars::prelude::*;
@@ -23,6 +28,17 @@ pub struct Engine<'a> {
     pub registry: &'a Registry,
     pub pins: &'a BTreeMap<String, String>,
     pub sample_limit: usize,
+    /// When tables are read in batches; `None`: always whole.
+    pub batching: Option<Batching>,
+}
+
+/// What one pass over a streamed table produced.
+struct Pass {
+    problems: Vec<InputProblem>,
+    /// Row-level rules on the table, measured; aggregate rules that could not gather.
+    results: BTreeMap<usize, Result<Measure, String>>,
+    /// Aggregates merged over the batches, for the aggregate rules to judge.
+    partials: BTreeMap<String, Partial>,
 }
 
 impl Engine<'_> {
@@ -32,7 +48,7 @@ impl Engine<'_> {
             .par_iter()
             .map(|p| {
                 let started = std::time::Instant::now();
-                let pkg = Package::open(p, self.registry);
+                let pkg = Package::open_with(p, self.registry, self.batching);
                 timing(&format!("load {}", p.display()), started);
                 self.run(&pkg)
             })
@@ -42,11 +58,33 @@ impl Engine<'_> {
     pub fn run(&self, pkg: &Package) -> PackageReport {
         let cx = EvalCx::new(pkg, self.registry, self.pins, self.sample_limit);
         let mut findings = Vec::new();
-        let mut row_plans: BTreeMap<String, Vec<(usize, RowPlan)>> = BTreeMap::new();
+        let mut problems = pkg.problems.clone();
         if pkg.descriptor.is_some() {
+            let mut runnable = Vec::new();
             for (i, rule) in self.rules.iter().enumerate() {
-                if let Some(reason) = missing_input(rule, pkg) {
-                    findings.push(not_evaluated(rule, pkg, reason));
+                match missing_input(rule, pkg) {
+                    Some(reason) => findings.push(not_evaluated(rule, pkg, reason)),
+                    None => runnable.push(i),
+                }
+            }
+            // Streamed tables first: one pass over each feeds every rule on it.
+            let mut streamed = BTreeMap::new();
+            for (name, table) in &pkg.tables {
+                if let Data::Streamed(stream) = &table.data {
+                    let pass = self.stream(&cx, name, stream, &runnable);
+                    problems.extend(pass.problems);
+                    streamed.extend(pass.results);
+                    cx.add_partials(pass.partials);
+                }
+            }
+            let mut row_plans: BTreeMap<String, Vec<(usize, RowPlan)>> = BTreeMap::new();
+            for i in runnable {
+                let rule = &self.rules[i];
+                if let Some(result) = streamed.remove(&i) {
+                    findings.push(match result {
+                        Ok(m) => finding(rule, pkg, m),
+                        Err(reason) => not_evaluated(rule, pkg, reason),
+                    });
                     continue;
                 }
                 let started = std::time::Instant::now();
@@ -59,28 +97,12 @@ impl Engine<'_> {
                 }
             }
             for (table, plans) in row_plans {
-                let df = &pkg.table(&table).expect("checked by missing_input").df;
+                let df = pkg.table(&table).and_then(|t| t.frame()).expect("row plans of streamed tables ran in their pass");
                 if std::env::var("SOTECHECK_TIMINGS").as_deref() == Ok("rules") {
-                    // Profiling aid: each rule alone, to see which expressions cost.
-                    for (i, p) in &plans {
-                        let one = [(
-                            *i,
-                            RowPlan {
-                                table: p.table.clone(),
-                                evaluated: p.evaluated.clone(),
-                                failing: p.failing.clone(),
-                                weight: p.weight.clone(),
-                                show: p.show.clone(),
-                                breakdown: None,
-                            },
-                        )];
-                        let started = std::time::Instant::now();
-                        let _ = fused(df, &one, self.sample_limit);
-                        timing(&format!("  alone {}", self.rules[*i].id), started);
-                    }
+                    self.time_alone(df, &plans);
                 }
                 let started = std::time::Instant::now();
-                let result = fused(df, &plans, self.sample_limit);
+                let result = fused(df, &plans, self.sample_limit, false);
                 timing(&format!("fused {table}: {} rules", plans.len()), started);
                 match result {
                     Ok(measures) => {
@@ -105,10 +127,126 @@ impl Engine<'_> {
             classifications: d.map(|d| d.classifications.clone()).unwrap_or_default(),
             verdict: Verdict::Conformant,
             summary: Summary::default(),
-            input_problems: pkg.problems.clone(),
+            input_problems: problems,
             findings,
         }
         .finish()
+    }
+
+    /// One pass over a streamed table: every batch is typed, the row-level rules on the
+    /// table are fused over it as over a whole table and their measures added up, and the
+    /// aggregate rules gather their partials from it.
+    fn stream(&self, cx: &EvalCx, name: &str, stream: &Stream, runnable: &[usize]) -> Pass {
+        let rules = |aggregate: bool| -> Vec<usize> {
+            runnable
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let check = &self.rules[i].check;
+                    // A row-level rule runs on its first table; an aggregate may read several.
+                    check.is_aggregate() == aggregate
+                        && if aggregate { check.needs().iter().any(|(t, _)| t == name || t == "*") } else { check.table() == name }
+                })
+                .collect()
+        };
+        let (row_rules, aggregate_rules) = (rules(false), rules(true));
+        let mut measures: BTreeMap<usize, Measure> = BTreeMap::new();
+        let mut failed: BTreeMap<usize, String> = BTreeMap::new();
+        let mut partials: BTreeMap<String, Partial> = BTreeMap::new();
+        let started = std::time::Instant::now();
+        let mut batches = 0;
+        let scanned = stream.scan(|batch| {
+            batches += 1;
+            let bcx = cx.for_batch(name, batch);
+            let mut plans = Vec::new();
+            for &i in &row_rules {
+                if failed.contains_key(&i) {
+                    continue;
+                }
+                match self.rules[i].check.plan(&bcx) {
+                    Ok(Plan::Rows(p)) => plans.push((i, p)),
+                    Ok(Plan::Done(_)) => unreachable!("row-level kinds plan rows"),
+                    Err(reason) => {
+                        failed.insert(i, reason);
+                    }
+                }
+            }
+            match fused(batch, &plans, self.sample_limit, true) {
+                Ok(ms) => {
+                    for ((i, _), m) in plans.iter().zip(ms) {
+                        match measures.get_mut(i) {
+                            Some(acc) => acc.merge(m, self.sample_limit),
+                            None => {
+                                measures.insert(*i, m);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    for (i, _) in &plans {
+                        failed.insert(*i, pe(e.clone()));
+                    }
+                }
+            }
+            for &i in &aggregate_rules {
+                if failed.contains_key(&i) {
+                    continue;
+                }
+                if let Err(reason) = self.rules[i].check.gather(name, &bcx) {
+                    failed.insert(i, reason);
+                }
+            }
+            for (k, p) in bcx.take_partials() {
+                match partials.get_mut(&k) {
+                    Some(acc) => acc.merge(p, self.sample_limit),
+                    None => {
+                        partials.insert(k, p);
+                    }
+                }
+            }
+            true
+        });
+        timing(&format!("stream {name}: {batches} batches, {} row rules, {} aggregates", row_rules.len(), aggregate_rules.len()), started);
+        let problems = match scanned {
+            Ok(p) => p,
+            Err(e) => {
+                for &i in row_rules.iter().chain(&aggregate_rules) {
+                    failed.insert(i, format!("table `{name}` could not be read (see the input problems)"));
+                }
+                vec![crate::package::load::unreadable(stream.spec, &stream.file, &e)]
+            }
+        };
+        let mut results = BTreeMap::new();
+        for i in row_rules {
+            let m = measures.remove(&i).unwrap_or_default();
+            results.insert(i, failed.remove(&i).map_or_else(|| Ok(finish_breakdown(m)), Err));
+        }
+        for i in aggregate_rules {
+            if let Some(reason) = failed.remove(&i) {
+                results.insert(i, Err(reason));
+            }
+        }
+        Pass { problems, results, partials }
+    }
+
+    /// Profiling aid (`SOTECHECK_TIMINGS=rules`): each rule alone, to see which expressions cost.
+    fn time_alone(&self, df: &DataFrame, plans: &[(usize, RowPlan)]) {
+        for (i, p) in plans {
+            let one = [(
+                *i,
+                RowPlan {
+                    table: p.table.clone(),
+                    evaluated: p.evaluated.clone(),
+                    failing: p.failing.clone(),
+                    weight: p.weight.clone(),
+                    show: p.show.clone(),
+                    breakdown: None,
+                },
+            )];
+            let started = std::time::Instant::now();
+            let _ = fused(df, &one, self.sample_limit, false);
+            timing(&format!("  alone {}", self.rules[*i].id), started);
+        }
     }
 }
 
@@ -143,9 +281,11 @@ fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
     None
 }
 
-/// Evaluates every row-level plan of one table in one pass (the `usize` is the caller's
-/// index, passed through).
-pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize) -> PolarsResult<Vec<Measure>> {
+/// Evaluates every row-level plan of one table (or batch) in one pass (the `usize` is the
+/// caller's index, passed through). Breakdowns hold every group: with `batch`, even groups
+/// without failing rows (a later batch may fail there), so that merged batches add up to
+/// the whole table; `finish_breakdown` then keeps the top groups.
+pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bool) -> PolarsResult<Vec<Measure>> {
     let mut exprs = Vec::new();
     for (k, (_, p)) in plans.iter().enumerate() {
         let (ev, fail) = row_masks(p);
@@ -187,10 +327,11 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize) -> Polars
             })
             .collect();
         let breakdown = match &p.breakdown {
-            Some(by) if failing > 0 => breakdown(df, p, by)?,
+            Some(by) if failing > 0 || batch => breakdown(df, p, by)?,
             _ => Vec::new(),
         };
-        measures.push(Measure { evaluated, failing, total_weight, failing_weight, samples, breakdown, notes: Vec::new() });
+        let m = Measure { evaluated, failing, total_weight, failing_weight, samples, breakdown, notes: Vec::new() };
+        measures.push(if batch { m } else { finish_breakdown(m) });
     }
     Ok(measures)
 }
@@ -203,7 +344,16 @@ fn row_masks(p: &RowPlan) -> (Expr, Expr) {
     (every_row.clone().and(p.evaluated.clone()).fill_null(lit(false)), every_row.and(p.failing.clone()).fill_null(lit(false)))
 }
 
-/// Failing rows and weight by group, largest failing weight first.
+/// Keeps the groups with failing rows, largest failing weight first (ties by name, so the
+/// order is deterministic), at most `BREAKDOWN_LIMIT`.
+fn finish_breakdown(mut m: Measure) -> Measure {
+    m.breakdown.retain(|b| b.failing_rows > 0);
+    m.breakdown.sort_by(|a, b| b.failing.total_cmp(&a.failing).then_with(|| a.group.cmp(&b.group)));
+    m.breakdown.truncate(BREAKDOWN_LIMIT);
+    m
+}
+
+/// Rows and weight by group, failing and in all.
 fn breakdown(df: &DataFrame, p: &RowPlan, by: &str) -> PolarsResult<Vec<BreakdownRow>> {
     let w = p.weight.clone().unwrap_or(lit(1.0));
     let out = df
@@ -218,14 +368,13 @@ fn breakdown(df: &DataFrame, p: &RowPlan, by: &str) -> PolarsResult<Vec<Breakdow
             col("__w").sum().alias("total"),
             col("__w").filter(col("__f")).sum().alias("failing"),
         ])
-        .filter(col("frows").gt(lit(0)))
         .collect()?;
     let groups = frame::strings(&frame::column(&out, "__g")?);
     let rows = frame::u64s(&frame::column(&out, "rows")?)?;
     let frows = frame::u64s(&frame::column(&out, "frows")?)?;
     let total = frame::f64s(&frame::column(&out, "total")?)?;
     let failing = frame::f64s(&frame::column(&out, "failing")?)?;
-    let mut v: Vec<BreakdownRow> = (0..groups.len())
+    let v: Vec<BreakdownRow> = (0..groups.len())
         .map(|i| BreakdownRow {
             group: groups[i].clone(),
             rows: rows[i],
@@ -234,9 +383,6 @@ fn breakdown(df: &DataFrame, p: &RowPlan, by: &str) -> PolarsResult<Vec<Breakdow
             failing: failing[i].unwrap_or(0.0),
         })
         .collect();
-    // Deterministic: by failing weight, then group name.
-    v.sort_by(|a, b| b.failing.total_cmp(&a.failing).then_with(|| a.group.cmp(&b.group)));
-    v.truncate(BREAKDOWN_LIMIT);
     Ok(v)
 }
 

@@ -3,7 +3,7 @@
 
 use crate::codelist::Registry;
 use crate::engine::Engine;
-use crate::package::Package;
+use crate::package::{Batching, Package};
 use crate::report::Status;
 use crate::rules::model::{Expect, Flag};
 use crate::rules::Rule;
@@ -31,8 +31,16 @@ fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) 
         Ok(d) => d,
         Err(e) => return res(false, format!("cannot write the example package: {e}")),
     };
-    let pkg = Package::open(&dir, registry);
+    let result = judge(rule, ex, registry, &dir);
     let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// Runs the example read whole and again streamed one record per batch: a rule must reach
+/// the same finding either way (row-level measures add up, aggregates merge).
+fn judge(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry, dir: &std::path::Path) -> ExampleResult {
+    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message };
+    let pkg = Package::open(dir, registry);
     // Examples hold only the tables and columns their rule reads.
     use crate::package::problem::{Level, ProblemCode};
     let errors: Vec<String> = pkg
@@ -45,11 +53,20 @@ fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) 
         return res(false, format!("the example's tables do not load: {}", errors.join("; ")));
     }
     let pins = BTreeMap::new();
-    let engine = Engine { rules: std::slice::from_ref(rule), registry, pins: &pins, sample_limit: 1000 };
+    let engine = Engine { rules: std::slice::from_ref(rule), registry, pins: &pins, sample_limit: 1000, batching: None };
     let report = engine.run(&pkg);
     let Some(f) = report.findings.first() else {
         return res(false, "no finding".into());
     };
+    let streamed = Package::open_with(dir, registry, Some(Batching { over_bytes: 0, batch_bytes: 1 }));
+    let again = engine.run(&streamed);
+    let show = |f: Option<&crate::report::Finding>| serde_json::to_string(&f).unwrap_or_default();
+    if show(again.findings.first()) != show(Some(f)) {
+        return res(
+            false,
+            format!("streamed in batches, the finding differs:\n whole:    {}\n streamed: {}", show(Some(f)), show(again.findings.first())),
+        );
+    }
     if f.status == Status::NotEvaluated {
         return res(false, format!("not evaluated: {}", f.reason.clone().unwrap_or_default()));
     }

@@ -23,7 +23,7 @@ use serde_json::{Map, Value as Json};
 use sotecheck::checks::{Check, EvalCx, Measure, ParseCx, Plan};
 use sotecheck::codelist::Registry;
 use sotecheck::package::contract::{ColType, TABLES};
-use sotecheck::package::{Package, Table, LINE};
+use sotecheck::package::{Data, Package, Table, LINE};
 use sotecheck::rules::parse::parse_limits;
 use sotecheck::rules::spanned::{Errors, Table as Toml};
 use std::collections::{BTreeMap, BTreeSet};
@@ -446,14 +446,14 @@ fn run(case: &Case, a: &Adapted) -> Got {
     let columns = a.names.iter().map(|(_, n)| n.to_string()).collect();
     tables.insert(
         a.table.to_string(),
-        Table { name: a.table.into(), file: format!("{}.csv", a.table), position: "row", df: df.clone(), columns },
+        Table { name: a.table.into(), file: format!("{}.csv", a.table), position: "row", data: Data::Loaded(df.clone()), columns },
     );
-    let package = Package { source: case.id.clone(), descriptor: None, tables, problems: Vec::new() };
+    let package = Package::in_memory(&case.id, None, tables);
     let registry = Registry::default();
     let pins = BTreeMap::new();
     let cx = EvalCx::new(&package, &registry, &pins, SAMPLE_LIMIT);
     let measure = match check.plan(&cx) {
-        Ok(Plan::Rows(p)) => match sotecheck::engine::fused(&df, &[(0, p)], SAMPLE_LIMIT) {
+        Ok(Plan::Rows(p)) => match sotecheck::engine::fused(&df, &[(0, p)], SAMPLE_LIMIT, false) {
             Ok(mut m) => m.remove(0),
             Err(e) => return Got::Rejected(format!("not evaluated: {}", e.to_string().lines().next().unwrap_or(""))),
         },

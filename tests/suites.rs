@@ -2,6 +2,7 @@
 //! the fixture package must give exactly the expected verdict and findings, and its JSON
 //! report is snapshotted (`suites/<suite>@<case>`).
 
+use sotecheck::package::Batching;
 use std::path::Path;
 
 fn check_suite_case(suite_path: &str, case: &str) {
@@ -12,12 +13,23 @@ fn check_suite_case(suite_path: &str, case: &str) {
     let problems = sotecheck::cli::check_case(&suite, c).unwrap_or_else(|e| panic!("{}", e.0));
     assert!(problems.is_empty(), "case {case}:\n  {}", problems.join("\n  "));
     let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
-    let mut report =
-        sotecheck::cli::validate(std::slice::from_ref(&c.package), suite_path, &sources, 10).unwrap_or_else(|e| panic!("{}", e.0));
-    // Paths differ between checkouts; the report is otherwise byte-stable.
-    for p in &mut report.packages {
-        p.source = p.package.clone();
-    }
+    let run = |batching| {
+        let mut report = sotecheck::cli::validate(std::slice::from_ref(&c.package), suite_path, &sources, 10, Some(batching))
+            .unwrap_or_else(|e| panic!("{}", e.0));
+        // Paths differ between checkouts; the report is otherwise byte-stable.
+        for p in &mut report.packages {
+            p.source = p.package.clone();
+        }
+        report
+    };
+    let report = run(Batching::default());
+    // Every table streamed in small batches (dozens per table): the same report.
+    let streamed = run(Batching { over_bytes: 0, batch_bytes: 4096 });
+    assert_eq!(
+        sotecheck::report::json::render(&streamed),
+        sotecheck::report::json::render(&report),
+        "case {case}: streaming in batches changed the report"
+    );
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots/suites");
     settings.bind(|| insta::assert_snapshot!(format!("{}@{}", suite.name, case), sotecheck::report::json::render(&report)));

@@ -10,7 +10,7 @@
 //! tables = ["activity"]
 //! ```
 
-use super::{pe, EvalCx, Measure, ParseCx, Plan, Sample};
+use super::{pe, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
 use crate::package::contract;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
@@ -98,92 +98,115 @@ impl IdentityCodeLeak {
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let mut m = Measure::default();
-        for (name, table) in &cx.package.tables {
-            if !self.tables.is_empty() && !self.tables.contains(name) {
-                continue;
-            }
-            let df = &table.df;
-            m.evaluated += df.height() as u64;
-            let text_cols: Vec<String> = df
-                .schema()
-                .iter()
-                .filter(|(n, dt)| **dt == DataType::String && n.as_str() != crate::package::LINE)
-                .map(|(n, _)| n.to_string())
-                .collect();
-            if text_cols.is_empty() {
-                continue;
-            }
-            // A code is 11 characters: columns whose longest value is shorter (most code
-            // columns) cannot hold one, and one cheap pass over lengths spares their regex.
-            let longest = df
-                .clone()
-                .lazy()
-                .select(text_cols.iter().map(|c| col(c.as_str()).str().len_bytes().max().alias(c.as_str())).collect::<Vec<_>>())
-                .collect()
-                .map_err(pe)?;
-            let text_cols: Vec<String> =
-                text_cols.into_iter().filter(|c| crate::frame::scalar_u64(&longest, c).map(|n| n >= 11).unwrap_or(true)).collect();
-            if text_cols.is_empty() {
-                continue;
-            }
-            // The regex pre-filter runs in polars; only candidate rows reach Rust for the
-            // check-character test. A column that repeats few values (unit OIDs, codes) is
-            // tested on its distinct values instead, which is many times cheaper than a regex
-            // over every row; judged from a sample of the first rows.
-            let sample = df.head(Some(10_000));
-            let mut flags: Vec<Expr> = Vec::new();
-            for (i, c) in text_cols.iter().enumerate() {
-                let distinct_in_sample = sample.column(c).and_then(|s| s.n_unique()).unwrap_or(usize::MAX);
-                let flag = if distinct_in_sample * 10 < sample.height() {
-                    let distinct = df.clone().lazy().select([col(c.as_str()).unique()]).collect().map_err(pe)?;
-                    let bad: Vec<String> = crate::frame::strings(&crate::frame::column(&distinct, c).map_err(pe)?)
-                        .into_iter()
-                        .flatten()
-                        .filter(|v| !find_all(v).is_empty())
-                        .collect();
-                    col(c.as_str()).is_in(super::set_literal(c, bad), false)
-                } else {
-                    col(c.as_str()).str().contains(lit(CANDIDATE), true)
-                };
-                flags.push(flag.fill_null(lit(false)).alias(format!("__hetu{i}")));
-            }
-            // The flags are computed side by side (polars runs the expressions of one
-            // `with_columns` in parallel); any flag selects the row.
-            let any = (0..text_cols.len()).fold(lit(false), |acc, i| acc.or(col(format!("__hetu{i}"))));
-            let mut sel = vec![col(crate::package::LINE)];
-            sel.extend(text_cols.iter().map(|c| col(c.as_str())));
-            let cand = df.clone().lazy().with_columns(flags).filter(any).select(sel).collect().map_err(pe)?;
-            let lines = crate::frame::u64s(&crate::frame::column(&cand, crate::package::LINE).map_err(pe)?).map_err(pe)?;
-            let cols: Vec<Vec<Option<String>>> = text_cols
-                .iter()
-                .map(|c| crate::frame::column(&cand, c).map(|s| crate::frame::strings(&s)))
-                .collect::<Result<_, _>>()
-                .map_err(pe)?;
-            for (i, line) in lines.iter().enumerate() {
-                let mut found = Vec::new();
-                for (c, values) in text_cols.iter().zip(&cols) {
-                    if let Some(v) = &values[i] {
-                        for code in find_all(v) {
-                            found.push((c.clone(), mask(&code)));
-                        }
-                    }
-                }
-                if !found.is_empty() {
-                    m.failing += 1;
-                    if m.samples.len() < cx.sample_limit {
-                        let mut s = Sample { line: Some(*line), key: Some(format!("{name}:{line}")), values: Default::default() };
-                        s.values.insert("table".into(), Some(name.clone()));
-                        for (c, masked) in found {
-                            s.values.insert(c, Some(masked));
-                        }
-                        m.samples.push(s);
-                    }
-                }
+        for name in cx.package.tables.keys() {
+            if self.covers(name) {
+                let p = Self::table_partial(name, cx)?;
+                let Partial::Measure(t) = &*p else { unreachable!("identity codes gather a measure") };
+                m.merge(t.clone(), cx.sample_limit);
             }
         }
         m.total_weight = m.evaluated as f64;
         m.failing_weight = m.failing as f64;
         Ok(Plan::Done(m))
+    }
+
+    fn covers(&self, table: &str) -> bool {
+        self.tables.is_empty() || self.tables.iter().any(|t| t == table)
+    }
+
+    /// Scans `table` in the current batch.
+    pub fn gather(&self, table: &str, cx: &EvalCx) -> Result<(), String> {
+        if self.covers(table) {
+            Self::table_partial(table, cx)?;
+        }
+        Ok(())
+    }
+
+    fn table_partial(name: &str, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
+        cx.partial(name, format!("identity codes in {name}"), |df| Self::scan(name, df, cx.sample_limit).map(Partial::Measure))
+    }
+
+    /// Rows of one table (or batch) holding a valid identity code, with the first samples.
+    fn scan(name: &str, df: &DataFrame, sample_limit: usize) -> Result<Measure, String> {
+        let mut m = Measure::default();
+        m.evaluated += df.height() as u64;
+        let text_cols: Vec<String> = df
+            .schema()
+            .iter()
+            .filter(|(n, dt)| **dt == DataType::String && n.as_str() != crate::package::LINE)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        if text_cols.is_empty() {
+            return Ok(m);
+        }
+        // A code is 11 characters: columns whose longest value is shorter (most code
+        // columns) cannot hold one, and one cheap pass over lengths spares their regex.
+        let longest = df
+            .clone()
+            .lazy()
+            .select(text_cols.iter().map(|c| col(c.as_str()).str().len_bytes().max().alias(c.as_str())).collect::<Vec<_>>())
+            .collect()
+            .map_err(pe)?;
+        let text_cols: Vec<String> =
+            text_cols.into_iter().filter(|c| crate::frame::scalar_u64(&longest, c).map(|n| n >= 11).unwrap_or(true)).collect();
+        if text_cols.is_empty() {
+            return Ok(m);
+        }
+        // The regex pre-filter runs in polars; only candidate rows reach Rust for the
+        // check-character test. A column that repeats few values (unit OIDs, codes) is
+        // tested on its distinct values instead, which is many times cheaper than a regex
+        // over every row; judged from a sample of the first rows.
+        let sample = df.head(Some(10_000));
+        let mut flags: Vec<Expr> = Vec::new();
+        for (i, c) in text_cols.iter().enumerate() {
+            let distinct_in_sample = sample.column(c).and_then(|s| s.n_unique()).unwrap_or(usize::MAX);
+            let flag = if distinct_in_sample * 10 < sample.height() {
+                let distinct = df.clone().lazy().select([col(c.as_str()).unique()]).collect().map_err(pe)?;
+                let bad: Vec<String> = crate::frame::strings(&crate::frame::column(&distinct, c).map_err(pe)?)
+                    .into_iter()
+                    .flatten()
+                    .filter(|v| !find_all(v).is_empty())
+                    .collect();
+                col(c.as_str()).is_in(super::set_literal(c, bad), false)
+            } else {
+                col(c.as_str()).str().contains(lit(CANDIDATE), true)
+            };
+            flags.push(flag.fill_null(lit(false)).alias(format!("__hetu{i}")));
+        }
+        // The flags are computed side by side (polars runs the expressions of one
+        // `with_columns` in parallel); any flag selects the row.
+        let any = (0..text_cols.len()).fold(lit(false), |acc, i| acc.or(col(format!("__hetu{i}"))));
+        let mut sel = vec![col(crate::package::LINE)];
+        sel.extend(text_cols.iter().map(|c| col(c.as_str())));
+        let cand = df.clone().lazy().with_columns(flags).filter(any).select(sel).collect().map_err(pe)?;
+        let lines = crate::frame::u64s(&crate::frame::column(&cand, crate::package::LINE).map_err(pe)?).map_err(pe)?;
+        let cols: Vec<Vec<Option<String>>> = text_cols
+            .iter()
+            .map(|c| crate::frame::column(&cand, c).map(|s| crate::frame::strings(&s)))
+            .collect::<Result<_, _>>()
+            .map_err(pe)?;
+        for (i, line) in lines.iter().enumerate() {
+            let mut found = Vec::new();
+            for (c, values) in text_cols.iter().zip(&cols) {
+                if let Some(v) = &values[i] {
+                    for code in find_all(v) {
+                        found.push((c.clone(), mask(&code)));
+                    }
+                }
+            }
+            if !found.is_empty() {
+                m.failing += 1;
+                if m.samples.len() < sample_limit {
+                    let mut s = Sample { line: Some(*line), key: Some(format!("{name}:{line}")), values: Default::default() };
+                    s.values.insert("table".into(), Some(name.to_string()));
+                    for (c, masked) in found {
+                        s.values.insert(c, Some(masked));
+                    }
+                    m.samples.push(s);
+                }
+            }
+        }
+        Ok(m)
     }
 }
 

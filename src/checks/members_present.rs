@@ -15,11 +15,10 @@
 //! ```
 
 use super::predicate::{parse_where, Predicate};
-use super::{pe, with_filter, EvalCx, Measure, ParseCx, Plan, Sample};
+use super::{pe, with_filter, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
 use crate::codelist::registry::KUNTA_TO_HVA;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
-use std::collections::BTreeSet;
 use toml::de::DeValue;
 
 #[derive(Debug, Clone)]
@@ -102,6 +101,35 @@ impl MembersPresent {
         vec![(self.table.clone(), cols)]
     }
 
+    /// The combinations present (values joined by `\u{1f}`).
+    pub fn present(&self, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
+        let cols = self.key_columns();
+        let key = format!("members {} {cols:?} where {:?}", self.table, self.filter.as_ref().map(|f| f.describe()));
+        let mask = with_filter(col(crate::package::LINE).gt(lit(0u32)), &self.filter, cx)?;
+        cx.partial(&self.table, key, |frame| {
+            // Distinct combinations first (a group-by counting the rows that pass the filter:
+            // no filtered copy of the table), then the text key on those few rows only.
+            let distinct = frame
+                .clone()
+                .lazy()
+                .group_by(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+                .agg([mask.cast(DataType::UInt32).sum().alias("__n")])
+                .filter(col("__n").gt(lit(0)))
+                .collect()
+                .map_err(pe)?;
+            let key =
+                concat_str(cols.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>(), "\u{1f}", false).alias("__k");
+            let df = distinct.lazy().select([key]).collect().map_err(pe)?;
+            Ok(Partial::Present(crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?).into_iter().flatten().collect()))
+        })
+    }
+
+    fn key_columns(&self) -> Vec<String> {
+        let mut cols = vec![self.column.clone()];
+        cols.extend(self.each.iter().map(|(c, _)| c.clone()));
+        cols
+    }
+
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let members = match &self.members {
             Members::Values(v) => v.clone(),
@@ -115,24 +143,9 @@ impl MembersPresent {
                 corr.members_of(&cx.region()?)
             }
         };
-        let mut cols = vec![self.column.clone()];
-        cols.extend(self.each.iter().map(|(c, _)| c.clone()));
-        // Distinct combinations first (a group-by counting the rows that pass the filter:
-        // no filtered copy of the table), then the text key on those few rows only.
-        let mask = with_filter(col(crate::package::LINE).gt(lit(0u32)), &self.filter, cx)?;
-        let distinct = cx
-            .frame(&self.table)?
-            .clone()
-            .lazy()
-            .group_by(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-            .agg([mask.cast(DataType::UInt32).sum().alias("__n")])
-            .filter(col("__n").gt(lit(0)))
-            .collect()
-            .map_err(pe)?;
-        let key = concat_str(cols.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>(), "\u{1f}", false).alias("__k");
-        let df = distinct.lazy().select([key]).collect().map_err(pe)?;
-        let present: BTreeSet<String> =
-            crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?).into_iter().flatten().collect();
+        let cols = self.key_columns();
+        let present = self.present(cx)?;
+        let Partial::Present(present) = &*present else { unreachable!("members-present gathers present keys") };
         // The expected combinations, in a stable order: members first, then each column.
         let mut expected: Vec<Vec<String>> = members.into_iter().map(|m| vec![m]).collect();
         for (_, values) in &self.each {

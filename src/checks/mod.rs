@@ -27,7 +27,9 @@ use crate::package::Package;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// A validated check: one variant per kind.
 #[derive(Debug, Clone)]
@@ -163,28 +165,83 @@ pub struct EvalCx<'a> {
     /// Suite pins: list alias → registry id (e.g. `contact-mode` → `yhteystapa`).
     pub pins: &'a BTreeMap<String, String>,
     pub sample_limit: usize,
+    /// While a streamed table is read: the table and its current batch, which `frame`
+    /// then returns in place of the (never held) whole table.
+    pub batch: Option<(&'a str, &'a DataFrame)>,
     /// Aggregates shared between rules of one run (e.g. activity counted by service class
-    /// for four reconcile rules), keyed by a description of the aggregate.
-    pub memo: std::cell::RefCell<BTreeMap<String, std::rc::Rc<BTreeMap<String, f64>>>>,
+    /// for four reconcile rules), keyed by a description of the aggregate. For a streamed
+    /// table they were merged over its batches before the rules are judged.
+    partials: RefCell<BTreeMap<String, Rc<Partial>>>,
 }
 
 impl<'a> EvalCx<'a> {
     pub fn new(package: &'a Package, registry: &'a Registry, pins: &'a BTreeMap<String, String>, sample_limit: usize) -> Self {
-        EvalCx { package, registry, pins, sample_limit, memo: Default::default() }
+        EvalCx { package, registry, pins, sample_limit, batch: None, partials: Default::default() }
     }
 
-    /// Computes an aggregate once per run.
-    pub fn memoized(
+    /// A context over one batch of a streamed table, with its own (empty) partials.
+    pub fn for_batch<'b>(&'b self, table: &'b str, batch: &'b DataFrame) -> EvalCx<'b> {
+        EvalCx { batch: Some((table, batch)), ..EvalCx::new(self.package, self.registry, self.pins, self.sample_limit) }
+    }
+
+    /// An aggregate of `table` under `key`: computed once per run (per batch, in a batch
+    /// context) by `compute` over the table's frame, or merged over the batches already.
+    pub fn partial(
         &self,
+        table: &str,
         key: String,
-        compute: impl FnOnce() -> Result<BTreeMap<String, f64>, String>,
-    ) -> Result<std::rc::Rc<BTreeMap<String, f64>>, String> {
-        if let Some(v) = self.memo.borrow().get(&key) {
+        compute: impl FnOnce(&DataFrame) -> Result<Partial, String>,
+    ) -> Result<Rc<Partial>, String> {
+        if let Some(v) = self.partials.borrow().get(&key) {
             return Ok(v.clone());
         }
-        let v = std::rc::Rc::new(compute()?);
-        self.memo.borrow_mut().insert(key, v.clone());
+        let v = Rc::new(compute(self.frame(table)?)?);
+        self.partials.borrow_mut().insert(key, v.clone());
         Ok(v)
+    }
+
+    /// The partials computed in this (batch) context.
+    pub fn take_partials(&self) -> BTreeMap<String, Partial> {
+        std::mem::take(&mut *self.partials.borrow_mut()).into_iter().map(|(k, v)| (k, Rc::unwrap_or_clone(v))).collect()
+    }
+
+    /// Partials merged over a streamed table's batches.
+    pub fn add_partials(&self, merged: BTreeMap<String, Partial>) {
+        self.partials.borrow_mut().extend(merged.into_iter().map(|(k, v)| (k, Rc::new(v))));
+    }
+}
+
+/// Mergeable results of aggregate kinds over part of a table. A table read whole gives one;
+/// a streamed table gives one per batch, merged in file order.
+#[derive(Debug, Clone)]
+pub enum Partial {
+    /// A value summed per key (a reconcile side); keys with no row are absent.
+    Sums(BTreeMap<String, f64>),
+    /// Keys present (members, months).
+    Present(BTreeSet<String>),
+    /// Two independent 64-bit hashes of a key and the line of each evaluated row (unique).
+    Hashes { h1: Vec<u64>, h2: Vec<u64>, lines: Vec<u64> },
+    /// A measure over rows (identity codes); samples are the first ones.
+    Measure(Measure),
+}
+
+impl Partial {
+    pub fn merge(&mut self, other: Partial, sample_limit: usize) {
+        match (self, other) {
+            (Partial::Sums(a), Partial::Sums(b)) => {
+                for (k, v) in b {
+                    *a.entry(k).or_insert(0.0) += v;
+                }
+            }
+            (Partial::Present(a), Partial::Present(b)) => a.extend(b),
+            (Partial::Hashes { h1, h2, lines }, Partial::Hashes { h1: b1, h2: b2, lines: bl }) => {
+                h1.extend(b1);
+                h2.extend(b2);
+                lines.extend(bl);
+            }
+            (Partial::Measure(a), Partial::Measure(b)) => a.merge(b, sample_limit),
+            (a, b) => unreachable!("partials under one key have one kind: {a:?} and {b:?}"),
+        }
     }
 }
 
@@ -212,8 +269,38 @@ impl EvalCx<'_> {
         self.package.descriptor.as_ref().map(|d| d.region.clone()).ok_or_else(|| "the package has no region".to_string())
     }
 
+    /// A table's rows: the current batch for the streamed table being read, else the whole
+    /// table (a streamed one is then read whole, once).
     pub fn frame(&self, table: &str) -> Result<&DataFrame, String> {
-        self.package.table(table).map(|t| &t.df).ok_or_else(|| format!("table `{table}` is not loaded"))
+        if let Some((t, df)) = self.batch {
+            if t == table {
+                return Ok(df);
+            }
+        }
+        let t = self.package.table(table).ok_or_else(|| format!("table `{table}` is not loaded"))?;
+        match &t.data {
+            crate::package::Data::Loaded(df) => Ok(df),
+            crate::package::Data::Streamed(s) => s.whole(),
+        }
+    }
+
+    /// The given columns of a table's rows at `lines` (sorted), read again for a streamed table.
+    pub fn rows_at(&self, table: &str, lines: &[u64], columns: &[String]) -> Result<DataFrame, String> {
+        let t = self.package.table(table).ok_or_else(|| format!("table `{table}` is not loaded"))?;
+        let mut keep = vec![col(crate::package::LINE)];
+        keep.extend(columns.iter().map(|c| col(c.as_str())));
+        match &t.data {
+            crate::package::Data::Loaded(df) => {
+                let wanted = lit(Series::new("lines".into(), lines.to_vec())).implode(false);
+                df.clone()
+                    .lazy()
+                    .filter(col(crate::package::LINE).cast(DataType::UInt64).is_in(wanted, false))
+                    .select(keep)
+                    .collect()
+                    .map_err(pe)
+            }
+            crate::package::Data::Streamed(s) => s.rows_at(lines, columns).map_err(pe),
+        }
     }
 }
 
@@ -247,6 +334,28 @@ pub struct Measure {
 }
 
 impl Measure {
+    /// Adds the measure of a later part of the same rows (the next batch).
+    pub fn merge(&mut self, other: Measure, sample_limit: usize) {
+        self.evaluated += other.evaluated;
+        self.failing += other.failing;
+        self.total_weight += other.total_weight;
+        self.failing_weight += other.failing_weight;
+        let room = sample_limit.saturating_sub(self.samples.len());
+        self.samples.extend(other.samples.into_iter().take(room));
+        for b in other.breakdown {
+            match self.breakdown.iter_mut().find(|a| a.group == b.group) {
+                Some(a) => {
+                    a.rows += b.rows;
+                    a.failing_rows += b.failing_rows;
+                    a.total += b.total;
+                    a.failing += b.failing;
+                }
+                None => self.breakdown.push(b),
+            }
+        }
+        self.notes.extend(other.notes);
+    }
+
     pub fn failing_share(&self) -> f64 {
         if self.total_weight > 0.0 {
             self.failing_weight / self.total_weight
@@ -398,6 +507,28 @@ impl Check {
             Check::Identifier(c) => c.plan(cx),
             Check::ValueLength(c) => c.plan(cx),
             Check::Compare(c) => c.plan(cx),
+        }
+    }
+
+    /// Aggregate kinds judge a whole table; on a streamed table they gather mergeable
+    /// partials batch by batch. The others are row-level: their verdict on a row does not
+    /// depend on other rows, so they are evaluated batch by batch directly.
+    pub fn is_aggregate(&self) -> bool {
+        matches!(
+            self,
+            Check::Unique(_) | Check::PeriodComplete(_) | Check::MembersPresent(_) | Check::Reconcile(_) | Check::IdentityCodeLeak(_)
+        )
+    }
+
+    /// Computes this check's partials of `table` from the current batch (`cx.batch`).
+    pub fn gather(&self, table: &str, cx: &EvalCx) -> Result<(), String> {
+        match self {
+            Check::Unique(c) if c.table == table => c.hashes(cx).map(drop),
+            Check::PeriodComplete(c) if c.table == table => c.present(cx).map(drop),
+            Check::MembersPresent(c) if c.table == table => c.present(cx).map(drop),
+            Check::Reconcile(c) => c.gather(table, cx),
+            Check::IdentityCodeLeak(c) => c.gather(table, cx),
+            _ => Ok(()),
         }
     }
 

@@ -10,7 +10,7 @@
 //! ```
 
 use super::predicate::{parse_where, Predicate};
-use super::{pe, with_filter, EvalCx, Measure, ParseCx, Plan, Sample};
+use super::{pe, with_filter, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
 use crate::package::contract::ColType;
 use crate::rules::spanned::{Errors, Table};
 use chrono::Datelike;
@@ -45,6 +45,41 @@ impl PeriodComplete {
         vec![(self.table.clone(), cols)]
     }
 
+    /// The (group, month) pairs with rows, as `group\u{1f}month`.
+    pub fn present(&self, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
+        let key = format!(
+            "period-complete {} {} by {:?} where {:?}",
+            self.table,
+            self.column,
+            self.by,
+            self.filter.as_ref().map(|f| f.describe())
+        );
+        let filter = with_filter(col(self.column.as_str()).is_not_null(), &self.filter, cx)?;
+        cx.partial(&self.table, key, |frame| {
+            // Distinct (group, date) pairs first: a year has at most 366 dates, so the month
+            // arithmetic runs on a few hundred values instead of every row.
+            // Without `by`, the distinct dates alone (the group column is added after, on the
+            // few distinct rows, not broadcast over every row).
+            let mut sel = vec![col(self.column.as_str()).alias("__d")];
+            if let Some(b) = &self.by {
+                sel.push(col(b.as_str()).cast(DataType::String).alias("__g"));
+            }
+            let mut df = frame.clone().lazy().filter(filter).select(sel).unique(None, UniqueKeepStrategy::Any).collect().map_err(pe)?;
+            if self.by.is_none() {
+                df = df.lazy().with_column(lit("").alias("__g")).collect().map_err(pe)?;
+            }
+            let g = crate::frame::strings(&crate::frame::column(&df, "__g").map_err(pe)?);
+            // Dates render as YYYY-MM-DD: the month is the first seven characters.
+            let m = crate::frame::strings(&crate::frame::column(&df, "__d").map_err(pe)?);
+            Ok(Partial::Present(
+                g.into_iter()
+                    .zip(m)
+                    .map(|(g, m)| format!("{}\u{1f}{}", g.unwrap_or_default(), m.unwrap_or_default().chars().take(7).collect::<String>()))
+                    .collect(),
+            ))
+        })
+    }
+
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let (start, end) = cx.period()?;
         let mut months = Vec::new();
@@ -53,28 +88,10 @@ impl PeriodComplete {
             months.push(format!("{y:04}-{m:02}"));
             (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
         }
-        // Distinct (group, date) pairs first: a year has at most 366 dates, so the month
-        // arithmetic runs on a few hundred values instead of every row.
-        // Without `by`, the distinct dates alone (the group column is added after, on the few
-        // distinct rows, not broadcast over every row).
-        let mut sel = vec![col(self.column.as_str()).alias("__d")];
-        if let Some(b) = &self.by {
-            sel.push(col(b.as_str()).cast(DataType::String).alias("__g"));
-        }
-        let filter = with_filter(col(self.column.as_str()).is_not_null(), &self.filter, cx)?;
-        let mut df =
-            cx.frame(&self.table)?.clone().lazy().filter(filter).select(sel).unique(None, UniqueKeepStrategy::Any).collect().map_err(pe)?;
-        if self.by.is_none() {
-            df = df.lazy().with_column(lit("").alias("__g")).collect().map_err(pe)?;
-        }
-        let g = crate::frame::strings(&crate::frame::column(&df, "__g").map_err(pe)?);
-        // Dates render as YYYY-MM-DD: the month is the first seven characters.
-        let m: Vec<Option<String>> = crate::frame::strings(&crate::frame::column(&df, "__d").map_err(pe)?)
-            .into_iter()
-            .map(|v| v.map(|v| v.chars().take(7).collect()))
-            .collect();
+        let present = self.present(cx)?;
+        let Partial::Present(present) = &*present else { unreachable!("period-complete gathers present keys") };
         let present: BTreeSet<(String, String)> =
-            g.into_iter().zip(m).map(|(g, m)| (g.unwrap_or_default(), m.unwrap_or_default())).collect();
+            present.iter().map(|k| k.split_once('\u{1f}').map(|(g, m)| (g.to_string(), m.to_string())).unwrap_or_default()).collect();
         let mut groups: BTreeSet<String> = present.iter().map(|(g, _)| g.clone()).collect();
         if groups.is_empty() {
             groups.insert(String::new());

@@ -15,7 +15,7 @@
 //! ```
 
 use super::predicate::Predicate;
-use super::{pe, EvalCx, Measure, ParseCx, Plan, Sample};
+use super::{pe, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
 use crate::package::contract::ColType;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
@@ -132,29 +132,45 @@ impl Reconcile {
                 Ok(BTreeMap::from([(String::new(), *v)]))
             }
             Side::Table { table, by, sum, filter } => {
-                let key = format!("reconcile {table} by {by:?} sum {sum:?} where {:?}", filter.as_ref().map(|f| f.describe()));
-                let v = cx.memoized(key, || Self::aggregate_table(table, by, sum, filter, cx))?;
-                Ok((*v).clone())
+                let sums = Self::side_partial(table, by, sum, filter, cx)?;
+                let Partial::Sums(m) = &*sums else { unreachable!("a reconcile side gathers sums") };
+                Ok(m.clone())
             }
         }
     }
 
-    fn aggregate_table(
+    /// Computes this check's sides on `table` from the current batch.
+    pub fn gather(&self, table: &str, cx: &EvalCx) -> Result<(), String> {
+        for side in [&self.left, &self.right] {
+            if let Side::Table { table: t, by, sum, filter } = side {
+                if t == table {
+                    Self::side_partial(t, by, sum, filter, cx)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn side_partial(
         table: &str,
         by: &[String],
         sum: &Option<String>,
         filter: &Option<Predicate>,
         cx: &EvalCx,
-    ) -> Result<BTreeMap<String, f64>, String> {
-        let lf = cx.frame(table)?.clone().lazy();
-        // A filter becomes a mask inside the aggregation rather than a filtered copy of the
-        // table; groups with no row passing it are dropped, as a filter would.
-        // (Without a filter the mask is "every row": the masked sum measured faster than a
-        // plain `len()` aggregation here.)
+    ) -> Result<std::rc::Rc<Partial>, String> {
+        let key = format!("reconcile {table} by {by:?} sum {sum:?} where {:?}", filter.as_ref().map(|f| f.describe()));
         let mask = match filter {
             Some(f) => f.expr(cx)?,
             None => col(crate::package::LINE).gt(lit(0u32)),
         };
+        cx.partial(table, key, |frame| Self::aggregate_table(frame, by, sum, mask).map(Partial::Sums))
+    }
+
+    /// A filter is a `mask` inside the aggregation rather than a filtered copy of the table;
+    /// groups with no row passing it are dropped, as a filter would. (Without a filter the
+    /// mask is "every row": the masked sum measured faster than a plain `len()` aggregation.)
+    fn aggregate_table(frame: &DataFrame, by: &[String], sum: &Option<String>, mask: Expr) -> Result<BTreeMap<String, f64>, String> {
+        let lf = frame.clone().lazy();
         let count = mask.clone().cast(DataType::UInt32).sum().alias("__n");
         let value = match sum {
             Some(s) => col(s.as_str()).cast(DataType::Float64).filter(mask).sum(),

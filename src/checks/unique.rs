@@ -18,9 +18,12 @@
 //!   value; GX keeps Python's mixed types apart.
 
 use super::predicate::{parse_where, Predicate};
-use super::{pe, with_filter, EvalCx, Measure, ParseCx, Plan, Sample};
+use super::{pe, with_filter, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
+use crate::package::LINE;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
+use std::collections::HashSet;
+use std::rc::Rc;
 
 #[derive(Debug, Clone)]
 pub struct Unique {
@@ -44,61 +47,74 @@ impl Unique {
         vec![(self.table.clone(), cols)]
     }
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        use crate::package::LINE;
-        let filled = self.columns.iter().fold(col(LINE).gt(lit(0u32)), |acc, c| acc.and(col(c.as_str()).is_not_null()));
-        let evaluated = with_filter(filled, &self.filter, cx)?.fill_null(lit(false));
-        let key = match self.columns.as_slice() {
+    fn key(&self) -> Expr {
+        match self.columns.as_slice() {
             [one] => col(one.as_str()),
             many => as_struct(many.iter().map(|c| col(c.as_str())).collect()),
-        };
-        // Hashing the key to 64 bits and finding duplicate hashes is several times faster
-        // than hashing strings into a table of 10 M entries. Every true duplicate has a
-        // duplicate hash, so the exact test then runs on the few candidate rows only: the
-        // result is exact, whatever the collisions.
-        // One pass keeps only line, mask and hash (13 bytes a row); the key strings are not
-        // copied. Candidate rows are then fetched by line for the exact test.
-        let hashed = cx
-            .frame(&self.table)?
-            .clone()
-            .lazy()
-            .select([col(LINE), evaluated.alias("__e"), key.clone().hash(0x5EED, 0x50C1, 0xC4EC, 0x4B).alias("__h")])
-            .filter(col("__e"))
-            .collect()
-            .map_err(pe)?;
-        let evaluated_rows = hashed.height() as u64;
-        // Duplicate hashes by sorting a copy of the u64 column: on 10 M rows this is about
-        // five times faster than polars' hash-table `is_duplicated`.
-        let mut hashes: Vec<u64> = crate::frame::column(&hashed, "__h").map_err(pe)?.u64().map_err(pe)?.into_no_null_iter().collect();
-        hashes.sort_unstable();
-        let mut repeated: Vec<u64> = hashes.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
-        repeated.dedup();
-        drop(hashes);
-        let repeated = lit(Series::new("__h".into(), repeated)).implode(false);
-        let candidate_lines = hashed.lazy().filter(col("__h").is_in(repeated, false)).select([col(LINE)]).collect().map_err(pe)?;
-        let candidate_lines = crate::frame::column(&candidate_lines, LINE).map_err(pe)?;
-        let mut keep = vec![col(LINE)];
-        keep.extend(self.columns.iter().map(|c| col(c.as_str())));
-        let candidates = cx
-            .frame(&self.table)?
-            .clone()
-            .lazy()
-            .filter(col(LINE).is_in(lit(candidate_lines).implode(false), false))
-            .select(keep)
-            .collect()
-            .map_err(pe)?;
-        let exact = candidates.lazy().filter(key.is_duplicated()).sort([LINE], Default::default()).collect().map_err(pe)?;
-        let failing = exact.height() as u64;
-        let lines = crate::frame::u64s(&crate::frame::column(&exact, LINE).map_err(pe)?).map_err(pe)?;
+        }
+    }
+
+    /// Two independent 64-bit hashes of the key of every evaluated row, with its line: 24
+    /// bytes a row, whatever the key's length, and mergeable over batches.
+    pub fn hashes(&self, cx: &EvalCx) -> Result<Rc<Partial>, String> {
+        let filled = self.columns.iter().fold(col(LINE).gt(lit(0u32)), |acc, c| acc.and(col(c.as_str()).is_not_null()));
+        let evaluated = with_filter(filled, &self.filter, cx)?.fill_null(lit(false));
+        let id = format!("unique {} {:?} where {:?}", self.table, self.columns, self.filter.as_ref().map(|f| f.describe()));
+        cx.partial(&self.table, id, |frame| {
+            let hashed = frame
+                .clone()
+                .lazy()
+                .filter(evaluated)
+                .select([
+                    col(LINE).cast(DataType::UInt64).alias("__l"),
+                    self.key().hash(0x5EED, 0x50C1, 0xC4EC, 0x4B).alias("__h1"),
+                    self.key().hash(0x7A11, 0x0DD5, 0xB10C, 0x5C).alias("__h2"),
+                ])
+                .collect()
+                .map_err(pe)?;
+            let get = |c: &str| -> Result<Vec<u64>, String> {
+                Ok(crate::frame::column(&hashed, c).map_err(pe)?.u64().map_err(pe)?.into_no_null_iter().collect())
+            };
+            Ok(Partial::Hashes { h1: get("__h1")?, h2: get("__h2")?, lines: get("__l")? })
+        })
+    }
+
+    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+        let hashes = self.hashes(cx)?;
+        let Partial::Hashes { h1, h2, lines } = &*hashes else { unreachable!("unique gathers hashes") };
+        // Repeated first hashes by sorting a copy: on 10 M rows about five times faster than
+        // a hash table of the keys. Rows whose first hash repeats are the candidates; rows
+        // that share both hashes (128 bits) are the duplicates. Two distinct keys collide
+        // with a probability of about n² / 2¹²⁹ (10⁻²³ at 100 M rows), so the count is exact
+        // in practice, and no key text needs to be held.
+        let mut sorted = h1.clone();
+        sorted.sort_unstable();
+        let repeated: HashSet<u64> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        drop(sorted);
+        let mut candidates: Vec<(u64, u64, u64)> =
+            (0..h1.len()).filter(|&i| repeated.contains(&h1[i])).map(|i| (h1[i], h2[i], lines[i])).collect();
+        candidates.sort_unstable();
+        let mut failing_lines: Vec<u64> = candidates
+            .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+            .filter(|run| run.len() > 1)
+            .flat_map(|run| run.iter().map(|r| r.2))
+            .collect();
+        failing_lines.sort_unstable();
+        let failing = failing_lines.len() as u64;
+        failing_lines.truncate(cx.sample_limit);
+        if failing_lines.is_empty() {
+            return Ok(Plan::Done(Measure::items(h1.len() as u64, Vec::new(), 0)));
+        }
+        let shown = cx.rows_at(&self.table, &failing_lines, &self.columns)?;
         let values: Vec<Vec<Option<String>>> = self
             .columns
             .iter()
-            .map(|c| crate::frame::column(&exact, c).map(|s| crate::frame::strings(&s)))
+            .map(|c| crate::frame::column(&shown, c).map(|s| crate::frame::strings(&s)))
             .collect::<Result<_, _>>()
             .map_err(pe)?;
-        let samples = lines
+        let shown_lines = crate::frame::u64s(&crate::frame::column(&shown, LINE).map_err(pe)?).map_err(pe)?;
+        let samples = shown_lines
             .iter()
-            .take(cx.sample_limit)
             .enumerate()
             .map(|(i, l)| Sample {
                 line: Some(*l),
@@ -106,7 +122,7 @@ impl Unique {
                 values: self.columns.iter().zip(&values).map(|(c, v)| (c.clone(), v[i].clone())).collect(),
             })
             .collect();
-        let evaluated = evaluated_rows;
+        let evaluated = h1.len() as u64;
         Ok(Plan::Done(Measure {
             evaluated,
             failing,

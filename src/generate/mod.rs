@@ -414,9 +414,10 @@ fn to_parquet(dir: &Path, tables: &[&str]) -> Result<(), String> {
         let res: crate::package::descriptor::Resource =
             serde_json::from_value(serde_json::json!({"name": t, "path": format!("{t}.csv")})).map_err(|e| e.to_string())?;
         let mut problems = Vec::new();
-        let mut ctx = crate::package::load::LoadContext { root: dir, scratch: dir, problems: &mut problems };
+        let mut ctx = crate::package::load::LoadContext { root: dir, scratch: dir, problems: &mut problems, batching: None };
         let table = crate::package::load::load(spec, &res, &mut ctx).ok_or_else(|| format!("{t}: {problems:?}"))?;
-        let mut df = table.df.drop(crate::package::LINE).map_err(|e| e.to_string())?;
+        let df = table.frame().ok_or("the table was not read whole")?;
+        let mut df = df.drop(crate::package::LINE).map_err(|e| e.to_string())?;
         let f = std::fs::File::create(dir.join(format!("{t}.parquet"))).map_err(|e| e.to_string())?;
         ParquetWriter::new(f).finish(&mut df).map_err(|e| e.to_string())?;
         std::fs::remove_file(dir.join(format!("{t}.csv"))).map_err(|e| e.to_string())?;

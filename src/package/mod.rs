@@ -5,11 +5,12 @@ pub mod contract;
 pub mod descriptor;
 pub mod load;
 pub mod problem;
+pub mod stream;
 
 use crate::codelist::Registry;
 use chrono::NaiveDate;
 use descriptor::Descriptor;
-pub use load::{Table, LINE};
+pub use load::{Batching, Data, Table, LINE};
 use problem::{InputProblem, Level, ProblemCode};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,9 @@ pub struct Package {
     pub descriptor: Option<Descriptor>,
     pub tables: BTreeMap<String, Table>,
     pub problems: Vec<InputProblem>,
+    /// Where a .zip was unpacked and Windows-1252 files transcoded; streamed tables read
+    /// from it while the rules run, so it lives as long as the package.
+    scratch: Option<std::sync::Arc<Scratch>>,
 }
 
 impl Package {
@@ -44,9 +48,20 @@ impl Package {
     }
 
     /// Opens and loads a package folder or `.zip`.
+    /// A package of tables already in memory (tests, embedding).
+    pub fn in_memory(source: &str, descriptor: Option<Descriptor>, tables: BTreeMap<String, Table>) -> Package {
+        Package { source: source.to_string(), descriptor, tables, problems: Vec::new(), scratch: None }
+    }
+
+    /// Opens a package, reading every table whole.
     pub fn open(path: &Path, registry: &Registry) -> Package {
+        Package::open_with(path, registry, None)
+    }
+
+    /// Opens a package; with `batching`, tables in files above its threshold are streamed.
+    pub fn open_with(path: &Path, registry: &Registry, batching: Option<Batching>) -> Package {
         let source = path.display().to_string();
-        let mut pkg = Package { source: source.clone(), descriptor: None, tables: BTreeMap::new(), problems: Vec::new() };
+        let mut pkg = Package { source: source.clone(), descriptor: None, tables: BTreeMap::new(), problems: Vec::new(), scratch: None };
         let scratch = match Scratch::new() {
             Ok(s) => s,
             Err(e) => {
@@ -90,7 +105,7 @@ impl Package {
         let Some(desc) = descriptor::parse(&text, registry, &mut pkg.problems) else {
             return pkg;
         };
-        let mut ctx = load::LoadContext { root: &root, scratch: &scratch.0, problems: &mut pkg.problems };
+        let mut ctx = load::LoadContext { root: &root, scratch: &scratch.0, problems: &mut pkg.problems, batching };
         for res in &desc.resources {
             if contract::table(&res.name).is_none() {
                 ctx.problems.push(
@@ -126,11 +141,13 @@ impl Package {
             }
         }
         pkg.descriptor = Some(desc);
+        pkg.scratch = Some(std::sync::Arc::new(scratch));
         pkg
     }
 }
 
 /// A scratch folder removed when the package is loaded (tables are in memory by then).
+#[derive(Debug)]
 struct Scratch(PathBuf);
 
 impl Scratch {

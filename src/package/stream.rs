@@ -1,0 +1,276 @@
+//! Reads a large table batch by batch, so that checking it takes memory for one batch and
+//! the rules' mergeable state, not for the whole table. CSV is cut at record boundaries
+//! (a newline outside quotes) and each piece parsed by polars; Parquet is read in row
+//! slices. Batches are typed exactly as a whole table is (`load::type_frame`), carry the
+//! same `__line` numbers, and yield the same input problems, merged over the batches.
+
+use super::contract::TableSpec;
+use super::load::{type_frame, value_problems, Typed, ValueStats, LINE};
+use super::problem::InputProblem;
+use polars::prelude::*;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// A table read in batches (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Stream {
+    pub(crate) spec: &'static TableSpec,
+    pub(crate) file: String,
+    pub(crate) position: &'static str,
+    pub(crate) typed: Vec<Typed>,
+    pub(crate) present: Vec<String>,
+    pub(crate) source: Source,
+    /// The whole table, read only if a check must look it up whole (e.g. the target of a
+    /// `reference`), once.
+    pub(crate) whole: std::sync::OnceLock<Result<DataFrame, String>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    Csv {
+        path: PathBuf,
+        delimiter: u8,
+        quote: u8,
+        /// Column names in file order (from the header, the schema or the contract).
+        names: Vec<String>,
+        lossy: bool,
+        /// Byte offset of the first data record (after the header and any BOM).
+        data_start: u64,
+        /// The `__line` of the first data record.
+        first_line: IdxSize,
+        batch_bytes: usize,
+    },
+    Parquet {
+        path: PathBuf,
+        rows: usize,
+        batch_rows: usize,
+    },
+}
+
+impl Source {
+    pub(crate) fn csv(
+        path: &Path,
+        delimiter: u8,
+        quote: u8,
+        has_header: bool,
+        names: Vec<String>,
+        lossy: bool,
+        batch_bytes: usize,
+    ) -> std::io::Result<Source> {
+        let mut head = Vec::new();
+        std::fs::File::open(path)?.take(1 << 20).read_to_end(&mut head)?;
+        let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+        let data_start = if has_header {
+            // The header ends at its first newline outside quotes.
+            let mut quoted = false;
+            let end = head[bom..].iter().position(|&b| {
+                if b == quote {
+                    quoted = !quoted;
+                }
+                b == b'\n' && !quoted
+            });
+            bom + end.map_or(head.len() - bom, |e| e + 1)
+        } else {
+            bom
+        };
+        Ok(Source::Csv {
+            path: path.to_path_buf(),
+            delimiter,
+            quote,
+            names,
+            lossy,
+            data_start: data_start as u64,
+            first_line: if has_header { 2 } else { 1 },
+            batch_bytes: batch_bytes.max(1),
+        })
+    }
+
+    pub(crate) fn parquet(path: &Path, batch_bytes: usize) -> PolarsResult<Source> {
+        let n = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), Default::default())?
+            .select([len().cast(DataType::UInt64).alias("n")])
+            .collect()?;
+        let rows = crate::frame::scalar_u64(&n, "n")? as usize;
+        Ok(Source::Parquet { path: path.to_path_buf(), rows, batch_rows: (batch_bytes / 64).max(1) })
+    }
+}
+
+impl Stream {
+    /// Calls `each` with every typed batch in file order (at least one, maybe empty) until it
+    /// returns `false`. Returns the input problems of values that did not parse; when `each`
+    /// stopped early they cover only the batches read.
+    pub fn scan(&self, mut each: impl FnMut(&DataFrame) -> bool) -> PolarsResult<Vec<InputProblem>> {
+        let mut stats: Vec<ValueStats> = vec![ValueStats::default(); self.typed.iter().filter(|t| t.from_text).count()];
+        let mut on_batch = |raw: LazyFrame| -> PolarsResult<bool> {
+            let (df, s) = type_frame(raw, &self.typed, &self.present)?;
+            for (acc, s) in stats.iter_mut().zip(s) {
+                acc.merge(s);
+            }
+            Ok(each(&df))
+        };
+        match &self.source {
+            Source::Csv { .. } => self.csv_batches(&mut on_batch)?,
+            Source::Parquet { path, rows, batch_rows } => {
+                let mut offset = 0;
+                loop {
+                    let n = (*rows - offset).min(*batch_rows);
+                    let lf = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), Default::default())?
+                        .slice(offset as i64, n as IdxSize)
+                        .with_row_index(LINE, Some(offset as IdxSize + 1));
+                    offset += n;
+                    if !on_batch(lf)? || offset >= *rows {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(value_problems(self.spec, &self.typed, &stats, &self.file, self.position))
+    }
+
+    /// Every batch, concatenated: for a check that needs the table whole. Costs the memory
+    /// streaming saves, so the engine avoids it; kept so such a check still runs.
+    pub fn whole(&self) -> Result<&DataFrame, String> {
+        self.whole
+            .get_or_init(|| {
+                let mut out: Option<DataFrame> = None;
+                let mut failed = None;
+                self.scan(|batch| {
+                    let r = match &mut out {
+                        None => {
+                            out = Some(batch.clone());
+                            Ok(())
+                        }
+                        Some(o) => o.vstack_mut(batch).map(drop),
+                    };
+                    if let Err(e) = r {
+                        failed = Some(e);
+                    }
+                    failed.is_none()
+                })
+                .map_err(|e| e.to_string())?;
+                match failed {
+                    Some(e) => Err(e.to_string()),
+                    None => Ok(out.unwrap_or_default()),
+                }
+            })
+            .as_ref()
+            .map_err(|e| format!("table `{}` could not be read whole: {e}", self.spec.name))
+    }
+
+    /// The given columns of the rows at `lines` (sorted), read until the last of them.
+    pub fn rows_at(&self, lines: &[u64], columns: &[String]) -> PolarsResult<DataFrame> {
+        let Some(&last) = lines.last() else {
+            return Ok(DataFrame::empty());
+        };
+        let wanted = Series::new("lines".into(), lines.iter().map(|&l| l as IdxSize).collect::<Vec<_>>());
+        let mut keep = vec![col(LINE)];
+        keep.extend(columns.iter().map(|c| col(c.as_str())));
+        let mut parts = Vec::new();
+        let mut failed = None;
+        self.scan(|batch| {
+            let part =
+                batch.clone().lazy().filter(col(LINE).is_in(lit(wanted.clone()).implode(false), false)).select(keep.clone()).collect();
+            match part {
+                Ok(p) => parts.push(p),
+                Err(e) => failed = Some(e),
+            }
+            let batch_last = crate::frame::column(batch, LINE).ok().and_then(|s| s.max::<u64>().ok().flatten()).unwrap_or(u64::MAX);
+            failed.is_none() && batch_last < last
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let mut parts = parts.into_iter();
+        let mut out = parts.next().unwrap_or_default();
+        for p in parts {
+            out.vstack_mut(&p)?;
+        }
+        Ok(out)
+    }
+
+    fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<()> {
+        let Source::Csv { path, delimiter, quote, names, lossy, data_start, first_line, batch_bytes } = &self.source else {
+            unreachable!("csv_batches on a CSV source")
+        };
+        let schema: Schema = names.iter().map(|n| Field::new(n.as_str().into(), DataType::String)).collect();
+        let schema = Arc::new(schema);
+        let parse = |bytes: &[u8], offset: IdxSize| -> PolarsResult<LazyFrame> {
+            let encoding = if *lossy { CsvEncoding::LossyUtf8 } else { CsvEncoding::Utf8 };
+            let df = CsvReadOptions::default()
+                .with_has_header(false)
+                .with_schema(Some(schema.clone()))
+                .with_raise_if_empty(false)
+                .with_row_index(Some(RowIndex { name: LINE.into(), offset }))
+                .map_parse_options(|o| {
+                    o.with_separator(*delimiter)
+                        .with_quote_char(Some(*quote))
+                        .with_missing_is_null(true)
+                        // As when a table is read whole: a quoted empty field is missing too.
+                        .with_null_values(Some(NullValues::AllColumnsSingle("".into())))
+                        .with_encoding(encoding)
+                })
+                .into_reader_with_file_handle(Cursor::new(bytes))
+                .finish()?;
+            Ok(df.lazy())
+        };
+        let mut file = std::fs::File::open(path)?;
+        file.seek(SeekFrom::Start(*data_start))?;
+        let mut buf: Vec<u8> = Vec::with_capacity(*batch_bytes + (1 << 16));
+        let mut rows: IdxSize = 0;
+        let mut delivered = false;
+        let mut eof = false;
+        while !eof {
+            // Fill to the batch size (the carried tail of the last batch is already in).
+            let want = (*batch_bytes).saturating_sub(buf.len()).max(1 << 12);
+            let got = (&mut file).take(want as u64).read_to_end(&mut buf)?;
+            eof = got == 0 || got < want;
+            let cut = if eof { Some(buf.len()) } else { record_boundary(&buf, *quote) };
+            let Some(cut) = cut else {
+                // One record longer than a batch: read on.
+                continue;
+            };
+            if buf[..cut].iter().any(|b| !b.is_ascii_whitespace()) {
+                let lf = parse(&buf[..cut], first_line + rows)?;
+                let df = lf.collect()?;
+                rows += df.height() as IdxSize;
+                delivered = true;
+                if !on_batch(df.lazy())? {
+                    return Ok(());
+                }
+            }
+            buf.drain(..cut);
+        }
+        if !delivered {
+            let empty = DataFrame::empty_with_schema(&schema).with_row_index(LINE.into(), Some(*first_line))?;
+            on_batch(empty.lazy())?;
+        }
+        Ok(())
+    }
+}
+
+/// The end of the last complete record in `buf` (just after a newline outside quotes), if
+/// any. Quotes are counted from the start of `buf`, which starts a record.
+fn record_boundary(buf: &[u8], quote: u8) -> Option<usize> {
+    let mut quotes_before = buf.iter().filter(|&&b| b == quote).count();
+    let mut end = buf.len();
+    while let Some(nl) = buf[..end].iter().rposition(|&b| b == b'\n') {
+        quotes_before -= buf[nl..end].iter().filter(|&&b| b == quote).count();
+        if quotes_before % 2 == 0 {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::record_boundary;
+
+    #[test]
+    fn cuts_after_the_last_newline_outside_quotes() {
+        assert_eq!(record_boundary(b"a,b\nc,d\ne", b'"'), Some(8));
+        assert_eq!(record_boundary(b"a,\"x\ny\"\nc,\"p\nq", b'"'), Some(8), "the last newline is inside quotes");
+        assert_eq!(record_boundary(b"a,\"x\ny", b'"'), None, "no complete record");
+        assert_eq!(record_boundary(b"a,\"x\"\"y\"\nb", b'"'), Some(9), "doubled quotes are text");
+    }
+}
