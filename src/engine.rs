@@ -155,9 +155,11 @@ impl Engine<'_> {
         let mut partials: BTreeMap<String, Partial> = BTreeMap::new();
         let started = std::time::Instant::now();
         let mut batches = 0;
+        let mut phases = Phases::default();
         let scanned = stream.scan(|batch| {
             batches += 1;
             let bcx = cx.for_batch(name, batch);
+            let t = std::time::Instant::now();
             let mut plans = Vec::new();
             for &i in &row_rules {
                 if failed.contains_key(&i) {
@@ -171,7 +173,11 @@ impl Engine<'_> {
                     }
                 }
             }
-            match fused(batch, &plans, self.sample_limit, true) {
+            phases.add("plan row rules", t);
+            let t = std::time::Instant::now();
+            let result = fused(batch, &plans, self.sample_limit, true);
+            phases.add("fused row rules", t);
+            match result {
                 Ok(ms) => {
                     for ((i, _), m) in plans.iter().zip(ms) {
                         match measures.get_mut(i) {
@@ -192,9 +198,11 @@ impl Engine<'_> {
                 if failed.contains_key(&i) {
                     continue;
                 }
+                let t = std::time::Instant::now();
                 if let Err(reason) = self.rules[i].check.gather(name, &bcx) {
                     failed.insert(i, reason);
                 }
+                phases.add(&format!("gather {}", self.rules[i].id), t);
             }
             for (k, p) in bcx.take_partials() {
                 match partials.get_mut(&k) {
@@ -207,6 +215,7 @@ impl Engine<'_> {
             true
         });
         timing(&format!("stream {name}: {batches} batches, {} row rules, {} aggregates", row_rules.len(), aggregate_rules.len()), started);
+        phases.report(started);
         let problems = match scanned {
             Ok(p) => p,
             Err(e) => {
@@ -258,6 +267,30 @@ pub fn timing(what: &str, started: std::time::Instant) {
     }
 }
 
+/// Time spent per phase over the batches of a stream (`SOTECHECK_TIMINGS`); what is left
+/// of the pass is reading and typing the batches.
+#[derive(Default)]
+struct Phases(BTreeMap<String, std::time::Duration>);
+
+impl Phases {
+    fn add(&mut self, phase: &str, started: std::time::Instant) {
+        if std::env::var_os("SOTECHECK_TIMINGS").is_some() {
+            *self.0.entry(phase.to_string()).or_default() += started.elapsed();
+        }
+    }
+
+    fn report(&self, pass_started: std::time::Instant) {
+        if std::env::var_os("SOTECHECK_TIMINGS").is_none() {
+            return;
+        }
+        let spent: std::time::Duration = self.0.values().sum();
+        for (phase, d) in &self.0 {
+            eprintln!("[timing] {:>9.3} ms    {phase}", d.as_secs_f64() * 1000.0);
+        }
+        eprintln!("[timing] {:>9.3} ms    read and type batches", (pass_started.elapsed().saturating_sub(spent)).as_secs_f64() * 1000.0);
+    }
+}
+
 /// Why a rule cannot run on this package, if it cannot.
 fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
     for (table, cols) in rule.check.needs() {
@@ -286,25 +319,59 @@ fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
 /// without failing rows (a later batch may fail there), so that merged batches add up to
 /// the whole table; `finish_breakdown` then keeps the top groups.
 pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bool) -> PolarsResult<Vec<Measure>> {
-    let mut exprs = Vec::new();
+    // The masks (and weights) of every rule first, in one pass: the counts, samples and
+    // breakdowns below read these columns instead of evaluating each rule again.
+    let mut cols = vec![col(LINE)];
+    let mut carried: Vec<&str> = Vec::new();
+    for (_, p) in plans {
+        for c in p.show.iter().chain(&p.breakdown) {
+            if c != LINE && !carried.contains(&c.as_str()) {
+                carried.push(c);
+                cols.push(col(c.as_str()));
+            }
+        }
+    }
     for (k, (_, p)) in plans.iter().enumerate() {
         let (ev, fail) = row_masks(p);
-        exprs.push(ev.clone().cast(DataType::UInt64).sum().alias(format!("e{k}")));
-        exprs.push(fail.clone().cast(DataType::UInt64).sum().alias(format!("f{k}")));
+        cols.push(ev.alias(format!("__e{k}")));
+        cols.push(fail.alias(format!("__f{k}")));
         if let Some(w) = &p.weight {
-            exprs.push(w.clone().filter(ev).sum().cast(DataType::Float64).alias(format!("we{k}")));
-            exprs.push(w.clone().filter(fail.clone()).sum().cast(DataType::Float64).alias(format!("wf{k}")));
+            cols.push(w.clone().cast(DataType::Float64).alias(format!("__w{k}")));
+        }
+    }
+    let lf = df.clone().lazy().select(cols);
+    if std::env::var("SOTECHECK_DEBUG_PLAN").is_ok() {
+        eprintln!("{}", lf.clone().describe_optimized_plan()?);
+    }
+    let masked = lf.collect()?;
+    let mut exprs = Vec::new();
+    for (k, (_, p)) in plans.iter().enumerate() {
+        let (ev, fail) = (col(format!("__e{k}")), col(format!("__f{k}")));
+        exprs.push(ev.clone().sum().cast(DataType::UInt64).alias(format!("e{k}")));
+        exprs.push(fail.clone().sum().cast(DataType::UInt64).alias(format!("f{k}")));
+        if p.weight.is_some() {
+            let w = col(format!("__w{k}"));
+            exprs.push(w.clone().filter(ev).sum().alias(format!("we{k}")));
+            exprs.push(w.filter(fail.clone()).sum().alias(format!("wf{k}")));
         }
         exprs.push(col(LINE).filter(fail.clone()).head(Some(limit)).implode(true).alias(format!("l{k}")));
         for (j, c) in p.show.iter().enumerate() {
             exprs.push(col(c.as_str()).filter(fail.clone()).head(Some(limit)).implode(true).alias(format!("s{k}_{j}")));
         }
     }
-    let lf = df.clone().lazy().select(exprs);
-    if std::env::var("SOTECHECK_DEBUG_PLAN").is_ok() {
-        eprintln!("{}", lf.clone().describe_optimized_plan()?);
-    }
-    let out = lf.collect()?;
+    let out = masked.clone().lazy().select(exprs).collect()?;
+    // Breakdowns: in a batch for every rule with one (a later batch may fail where this
+    // one did not), else only where rows fail.
+    let wanted: Vec<(usize, &str, bool)> = plans
+        .iter()
+        .enumerate()
+        .filter_map(|(k, (_, p))| p.breakdown.as_deref().map(|by| (k, by, p.weight.is_some())))
+        .map(|(k, by, w)| Ok((frame::scalar_u64(&out, &format!("f{k}"))? > 0 || batch).then_some((k, by, w))))
+        .collect::<PolarsResult<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut breakdowns = breakdowns(&masked, &wanted)?;
     let mut measures = Vec::new();
     for (k, (_, p)) in plans.iter().enumerate() {
         let evaluated = frame::scalar_u64(&out, &format!("e{k}"))?;
@@ -326,10 +393,7 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bo
                 values: p.show.iter().zip(&shown).map(|(c, v)| (c.clone(), v.get(r).cloned().flatten())).collect(),
             })
             .collect();
-        let breakdown = match &p.breakdown {
-            Some(by) if failing > 0 || batch => breakdown(df, p, by)?,
-            _ => Vec::new(),
-        };
+        let breakdown = breakdowns.remove(&k).unwrap_or_default();
         let m = Measure { evaluated, failing, total_weight, failing_weight, samples, breakdown, notes: Vec::new() };
         measures.push(if batch { m } else { finish_breakdown(m) });
     }
@@ -353,37 +417,47 @@ fn finish_breakdown(mut m: Measure) -> Measure {
     m
 }
 
-/// Rows and weight by group, failing and in all.
-fn breakdown(df: &DataFrame, p: &RowPlan, by: &str) -> PolarsResult<Vec<BreakdownRow>> {
-    let w = p.weight.clone().unwrap_or(lit(1.0));
-    let out = df
-        .clone()
-        .lazy()
-        .with_columns([row_masks(p).0.alias("__e"), row_masks(p).1.alias("__f"), w.cast(DataType::Float64).alias("__w")])
-        .filter(col("__e"))
-        .group_by([col(by).cast(DataType::String).alias("__g")])
-        .agg([
-            len().cast(DataType::UInt64).alias("rows"),
-            col("__f").cast(DataType::UInt64).sum().alias("frows"),
-            col("__w").sum().alias("total"),
-            col("__w").filter(col("__f")).sum().alias("failing"),
-        ])
-        .collect()?;
-    let groups = frame::strings(&frame::column(&out, "__g")?);
-    let rows = frame::u64s(&frame::column(&out, "rows")?)?;
-    let frows = frame::u64s(&frame::column(&out, "frows")?)?;
-    let total = frame::f64s(&frame::column(&out, "total")?)?;
-    let failing = frame::f64s(&frame::column(&out, "failing")?)?;
-    let v: Vec<BreakdownRow> = (0..groups.len())
-        .map(|i| BreakdownRow {
-            group: groups[i].clone(),
-            rows: rows[i],
-            failing_rows: frows[i],
-            total: total[i].unwrap_or(0.0),
-            failing: failing[i].unwrap_or(0.0),
-        })
-        .collect();
-    Ok(v)
+/// Rows and weight by group, failing and in all, for each `(plan, by column, weighted)`.
+/// Rules breaking down by the same column share one group-by; its sums are masked (no
+/// filtered copy), and group keys become text only on the few grouped rows.
+fn breakdowns(masked: &DataFrame, wanted: &[(usize, &str, bool)]) -> PolarsResult<BTreeMap<usize, Vec<BreakdownRow>>> {
+    let mut by_column: BTreeMap<&str, Vec<(usize, bool)>> = BTreeMap::new();
+    for &(k, by, weighted) in wanted {
+        by_column.entry(by).or_default().push((k, weighted));
+    }
+    let mut result = BTreeMap::new();
+    for (by, plans) in by_column {
+        let mut aggs = Vec::new();
+        for &(k, weighted) in &plans {
+            let (ev, fail) = (col(format!("__e{k}")), col(format!("__f{k}")));
+            let w = if weighted { col(format!("__w{k}")) } else { lit(1.0) };
+            aggs.push(ev.clone().sum().cast(DataType::UInt64).alias(format!("rows{k}")));
+            aggs.push(fail.clone().sum().cast(DataType::UInt64).alias(format!("frows{k}")));
+            aggs.push(w.clone().filter(ev).sum().cast(DataType::Float64).alias(format!("total{k}")));
+            aggs.push(w.filter(fail).sum().cast(DataType::Float64).alias(format!("failing{k}")));
+        }
+        let out =
+            masked.clone().lazy().group_by([col(by).alias("__g")]).agg(aggs).with_column(col("__g").cast(DataType::String)).collect()?;
+        let groups = frame::strings(&frame::column(&out, "__g")?);
+        for (k, _) in plans {
+            let rows = frame::u64s(&frame::column(&out, &format!("rows{k}"))?)?;
+            let frows = frame::u64s(&frame::column(&out, &format!("frows{k}"))?)?;
+            let total = frame::f64s(&frame::column(&out, &format!("total{k}"))?)?;
+            let failing = frame::f64s(&frame::column(&out, &format!("failing{k}"))?)?;
+            let v: Vec<BreakdownRow> = (0..groups.len())
+                .filter(|&i| rows[i] > 0)
+                .map(|i| BreakdownRow {
+                    group: groups[i].clone(),
+                    rows: rows[i],
+                    failing_rows: frows[i],
+                    total: total[i].unwrap_or(0.0),
+                    failing: failing[i].unwrap_or(0.0),
+                })
+                .collect();
+            result.insert(k, v);
+        }
+    }
+    Ok(result)
 }
 
 fn base(rule: &Rule, pkg: &Package) -> Finding {

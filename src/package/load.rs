@@ -287,9 +287,13 @@ fn load_parquet(spec: &'static TableSpec, path: &Path, file: &str, ctx: &mut Loa
     }
     // Parquet has real nulls: an empty string there is a value, and the rules judge it.
     let typed = type_columns(spec, &present, |c| schema.get(c).cloned().unwrap_or(DataType::String), |_| false);
-    if let Some(b) = ctx.streams(path) {
+    if let Some(b) = ctx.batching {
+        // Parquet is compressed: judge its size as the rows would take in CSV (about 64
+        // bytes each), so the same threshold streams about as many rows.
         let source = Source::parquet(path, b.batch_bytes)?;
-        return Ok(Some(streamed(spec, file, "row", present, typed, source)));
+        if source.rows() as u64 * 64 > b.over_bytes {
+            return Ok(Some(streamed(spec, file, "row", present, typed, source)));
+        }
     }
     lf = lf.with_row_index(LINE, Some(1));
     finish(spec, lf, typed, file, "row", present, ctx).map(Some)
@@ -550,12 +554,13 @@ fn read_first_line(path: &Path) -> PolarsResult<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// Finds the first line holding invalid UTF-8, streaming, so large files cost one read.
+/// Finds the first line holding invalid UTF-8, streaming, so large files cost one read;
+/// lines are counted only once an invalid byte is found (a second read up to it).
 fn first_invalid_utf8(path: &Path) -> std::io::Result<Option<u64>> {
     let mut f = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 1 << 22];
     let mut carry = 0usize;
-    let mut lines = 1u64;
+    let mut offset = 0u64;
     loop {
         let n = f.read(&mut buf[carry..])?;
         let end = carry + n;
@@ -564,25 +569,38 @@ fn first_invalid_utf8(path: &Path) -> std::io::Result<Option<u64>> {
         }
         match std::str::from_utf8(&buf[..end]) {
             Ok(_) => {
-                lines += buf[..end].iter().filter(|&&b| b == b'\n').count() as u64;
+                offset += end as u64;
                 carry = 0;
             }
             Err(e) => {
                 let valid = e.valid_up_to();
                 // An incomplete sequence at the end of the buffer is fine unless the file ended.
                 if e.error_len().is_none() && n > 0 {
-                    lines += buf[..valid].iter().filter(|&&b| b == b'\n').count() as u64;
                     buf.copy_within(valid..end, 0);
+                    offset += valid as u64;
                     carry = end - valid;
                     continue;
                 }
-                lines += buf[..valid].iter().filter(|&&b| b == b'\n').count() as u64;
-                return Ok(Some(lines));
+                return line_at(path, offset + valid as u64).map(Some);
             }
         }
         if n == 0 {
             return Ok(None);
         }
+    }
+}
+
+/// The 1-based line holding byte `at`.
+fn line_at(path: &Path, at: u64) -> std::io::Result<u64> {
+    let mut lines = 1u64;
+    let mut rest = std::fs::File::open(path)?.take(at);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = rest.read(&mut buf)?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
     }
 }
 

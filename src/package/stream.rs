@@ -94,6 +94,16 @@ impl Source {
     }
 }
 
+impl Source {
+    /// Rows of a Parquet source (unknown for CSV until read: 0).
+    pub(crate) fn rows(&self) -> usize {
+        match self {
+            Source::Parquet { rows, .. } => *rows,
+            Source::Csv { .. } => 0,
+        }
+    }
+}
+
 impl Stream {
     /// Calls `each` with every typed batch in file order (at least one, maybe empty) until it
     /// returns `false`. Returns the input problems of values that did not parse; when `each`
