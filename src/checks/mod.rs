@@ -220,7 +220,8 @@ pub enum Partial {
     /// Keys present (members, months).
     Present(BTreeSet<String>),
     /// Two independent 64-bit hashes of a key and the line of each evaluated row (unique).
-    Hashes { h1: Vec<u64>, h2: Vec<u64>, lines: Vec<u64> },
+    /// (Lines are `__line`, polars' 32-bit index.)
+    Hashes { h1: Vec<u64>, h2: Vec<u64>, lines: Vec<u32> },
     /// A measure over rows (identity codes); samples are the first ones.
     Measure(Measure),
 }
