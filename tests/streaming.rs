@@ -1,0 +1,147 @@
+//! Reading a table in batches must not change a report. Every fixture package, and small
+//! packages with awkward CSV (quoted newlines, doubled quotes, CRLF, no final newline, no
+//! header, invalid UTF-8, a ragged row, no rows), is validated read whole and streamed in
+//! small batches; the JSON reports must be equal byte for byte.
+
+use sotecheck::package::Batching;
+use std::path::{Path, PathBuf};
+
+const WHOLE: Batching = Batching { over_bytes: u64::MAX, batch_bytes: 1 << 26 };
+
+fn report(pkg: &Path, batching: Batching) -> String {
+    let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
+    let mut r =
+        sotecheck::cli::validate(&[pkg.to_path_buf()], "virta-2025", &sources, 10, Some(batching)).unwrap_or_else(|e| panic!("{}", e.0));
+    for p in &mut r.packages {
+        p.source = p.package.clone();
+    }
+    sotecheck::report::json::render(&r)
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
+    let around = |s: &str| s.lines().skip(line.saturating_sub(3)).take(7).collect::<Vec<_>>().join("\n");
+    format!("whole, from line {}:\n{}\nstreamed:\n{}", line.saturating_sub(3) + 1, around(a), around(b))
+}
+
+fn assert_streaming_agrees(pkg: &Path, batch_sizes: &[usize]) {
+    let whole = report(pkg, WHOLE);
+    for &batch_bytes in batch_sizes {
+        let streamed = report(pkg, Batching { over_bytes: 0, batch_bytes });
+        assert!(
+            streamed == whole,
+            "{}: streamed in {batch_bytes}-byte batches, the report differs\n{}",
+            pkg.display(),
+            first_difference(&whole, &streamed)
+        );
+    }
+}
+
+fn fixture_packages() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out = vec![root.join("demo")];
+    for group in ["defects", "variants", "input"] {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(root.join(group)).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        out.extend(entries.into_iter().filter(|p| p.join("datapackage.json").is_file() || p.extension().is_some_and(|e| e == "zip")));
+    }
+    out
+}
+
+#[test]
+fn every_fixture_gives_the_same_report_streamed() {
+    let packages = fixture_packages();
+    assert!(packages.len() > 20, "fixtures found: {packages:?}");
+    for pkg in packages {
+        assert_streaming_agrees(&pkg, &[2048]);
+    }
+}
+
+/// A package with `activity.csv` as given (bytes) and an optional dialect; the other tables
+/// are left out (their absence is an input problem, reported the same either way).
+fn package(name: &str, activity: &[u8], dialect: serde_json::Value, schema: Option<serde_json::Value>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sotecheck-streaming-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("activity.csv"), activity).unwrap();
+    let mut res = serde_json::json!({"name": "activity", "path": "activity.csv", "format": "csv", "dialect": dialect});
+    if let Some(s) = schema {
+        res["schema"] = s;
+    }
+    let desc = serde_json::json!({
+        "name": name,
+        "sote": {"region": "08", "period": {"start": "2025-01-01", "end": "2025-12-31"},
+                 "classifications": {"service": "virta-palvelut@1.1"}},
+        "resources": [res],
+    });
+    std::fs::write(dir.join("datapackage.json"), serde_json::to_string_pretty(&desc).unwrap()).unwrap();
+    dir
+}
+
+const HEADER: &str = "event_id,event_date,service_code,unit_oid,production,municipality,age,sex,contact_mode,professional,diagnosis,volume";
+const ROWS: &[&str] = &[
+    "E1,2025-01-05,2556,1.2.246.10.01582217.10.1112,purchased,980,75,1,R10,26351,E11.9,1",
+    "E2,2025-02-06,2557,1.2.246.10.02116752.10.1120,own,837,9,2,R20,22210,,1",
+    "E2,2025-13-01,2557,1.2.246.10.02116752.10.1120,own,837,x,2,R20,22210,,1",
+    "E4,2025-03-07,9999,1.2.246.10.02116752.10.1120,own,91,130,3,R99,2221,J06,2",
+    "E5,2025-04-08,2556,1.2.246.10.01582217.10.1112,purchased,980,40,1,R10,26351,131052-308T,1",
+];
+
+fn csv(rows: &[&str], eol: &str) -> String {
+    std::iter::once(HEADER).chain(rows.iter().copied()).collect::<Vec<_>>().join(eol) + eol
+}
+
+#[test]
+fn quoted_newlines_and_doubled_quotes() {
+    let mut rows = ROWS.to_vec();
+    rows.push("E6,2025-05-09,2556,1.2.246.10.01582217.10.1112,own,980,40,1,R10,26351,\"E11.9\nsee \"\"notes\"\"\",1");
+    rows.push("E7,2025-05-10,2556,\"1.2.246.10.01582217.10.1112\",own,980,41,2,R10,26351,,1");
+    let pkg = package("quoted", csv(&rows, "\n").as_bytes(), serde_json::json!({}), None);
+    assert_streaming_agrees(&pkg, &[1, 40, 100]);
+}
+
+#[test]
+fn crlf_without_a_final_newline() {
+    let text = csv(ROWS, "\r\n");
+    let pkg = package("crlf", text.trim_end().as_bytes(), serde_json::json!({}), None);
+    assert_streaming_agrees(&pkg, &[1, 64]);
+}
+
+#[test]
+fn no_header_with_a_schema() {
+    let fields: Vec<serde_json::Value> = HEADER.split(',').map(|n| serde_json::json!({"name": n})).collect();
+    let body = csv(ROWS, "\n");
+    let body = body.split_once('\n').unwrap().1;
+    let pkg = package("no-header", body.as_bytes(), serde_json::json!({"header": false}), Some(serde_json::json!({"fields": fields})));
+    assert_streaming_agrees(&pkg, &[1, 90]);
+}
+
+#[test]
+fn invalid_utf8_and_a_byte_order_mark() {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(csv(ROWS, "\n").replace("purchased,980,40", "purchased,980,4\u{0}0").as_bytes());
+    // A lone Windows-1252 `ä` in an otherwise UTF-8 file.
+    let at = bytes.windows(5).position(|w| w == b"J06,2").unwrap();
+    bytes.insert(at, 0xE4);
+    let pkg = package("invalid-utf8", &bytes, serde_json::json!({}), None);
+    assert_streaming_agrees(&pkg, &[1, 128]);
+}
+
+#[test]
+fn a_header_only_table() {
+    let pkg = package("empty", format!("{HEADER}\n").as_bytes(), serde_json::json!({}), None);
+    assert_streaming_agrees(&pkg, &[1, 4096]);
+}
+
+#[test]
+fn a_ragged_row_is_an_input_problem_either_way() {
+    let mut rows = ROWS.to_vec();
+    rows.insert(2, "E3,2025-01-05,2556,1.2.246.10.01582217.10.1112,purchased,980,75,1,R10,26351,E11.9,1,extra,fields");
+    let pkg = package("ragged", csv(&rows, "\n").as_bytes(), serde_json::json!({}), None);
+    let whole: serde_json::Value = serde_json::from_str(&report(&pkg, WHOLE)).unwrap();
+    let streamed: serde_json::Value = serde_json::from_str(&report(&pkg, Batching { over_bytes: 0, batch_bytes: 64 })).unwrap();
+    let codes = |r: &serde_json::Value| -> Vec<String> {
+        r["packages"][0]["input_problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap_or("").to_string()).collect()
+    };
+    assert_eq!(whole["packages"][0]["verdict"], streamed["packages"][0]["verdict"]);
+    assert_eq!(codes(&whole), codes(&streamed));
+}
