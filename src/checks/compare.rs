@@ -113,14 +113,7 @@ impl Compare {
         if self.right != self.left {
             show.push(self.right.clone());
         }
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(ok.not()),
-            evaluated,
-            weight: None,
-            show,
-            breakdown: None,
-        }))
+        Ok(Plan::Rows(RowPlan { table: self.table.clone(), failing: ok.not(), evaluated, weight: None, show, breakdown: None }))
     }
 
     pub fn describe(&self) -> String {

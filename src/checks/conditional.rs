@@ -59,7 +59,7 @@ impl Conditional {
         // not-null rules report empty values), rather than failed twice.
         let filled = self.then.columns().iter().fold(lit(true), |acc, c| acc.and(col(c.as_str()).is_not_null()));
         let evaluated = self.when.expr(cx)?.and(filled);
-        let failing = evaluated.clone().and(self.then.expr(cx)?.not());
+        let failing = self.then.expr(cx)?.not();
         let mut show = self.when.columns();
         for c in self.then.columns() {
             if !show.contains(&c) {

@@ -62,7 +62,11 @@ impl Coverage {
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let list = cx.list(&self.list)?;
-        let s = status(list, &self.column, self.date_column.as_deref());
+        let dates = match &self.date_column {
+            Some(d) => super::date_range(cx.frame(&self.table)?, d)?,
+            None => None,
+        };
+        let s = status(list, &self.column, self.date_column.as_deref(), dates);
         let attached = if self.leaf_only { s.leaf.and(s.valid) } else { s.known.and(s.valid) };
         let evaluated = with_filter(lit(true), &self.filter, cx)?;
         let mut show = vec![self.column.clone()];
@@ -70,7 +74,7 @@ impl Coverage {
         show.extend(self.measure.clone());
         Ok(Plan::Rows(RowPlan {
             table: self.table.clone(),
-            failing: evaluated.clone().and(attached.not()),
+            failing: attached.not(),
             evaluated,
             weight: self.measure.as_ref().map(|m| col(m.as_str()).cast(DataType::Float64).abs().fill_null(lit(0.0))),
             show,

@@ -46,7 +46,8 @@ pub struct CodeStatus {
 
 /// Builds the expressions; the list is small, so codes are grouped by validity interval and
 /// each group is one `is_in`, which keeps the plan free of joins.
-pub fn status(list: &CodeList, column: &str, date_column: Option<&str>) -> CodeStatus {
+/// `dates`: the first and last date of the rows judged, when there is a date column.
+pub fn status(list: &CodeList, column: &str, date_column: Option<&str>, dates: Option<(NaiveDate, NaiveDate)>) -> CodeStatus {
     let c = col(column).cast(DataType::String);
     let known = c.clone().is_in(set_literal(column, list.codes.keys().cloned()), false);
     let leaf = c.clone().is_in(set_literal(column, list.codes.values().filter(|x| x.leaf).map(|x| x.code.clone())), false);
@@ -57,7 +58,7 @@ pub fn status(list: &CodeList, column: &str, date_column: Option<&str>) -> CodeS
             for code in list.codes.values() {
                 groups.entry((code.valid_from, code.valid_to)).or_default().push(code.code.clone());
             }
-            super::valid_on_date(c.clone(), column, col(d), groups)
+            super::valid_on_date(c.clone(), column, col(d), groups, dates)
         }
     };
     CodeStatus { known: known.fill_null(lit(false)), leaf: leaf.fill_null(lit(false)), valid: valid.fill_null(lit(false)) }
@@ -100,7 +101,11 @@ impl InCodeList {
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let list = cx.list(&self.list)?;
-        let s = status(list, &self.column, self.date_column.as_deref());
+        let dates = match &self.date_column {
+            Some(d) => super::date_range(cx.frame(&self.table)?, d)?,
+            None => None,
+        };
+        let s = status(list, &self.column, self.date_column.as_deref(), dates);
         let on = |d: &str| self.fail_on.iter().any(|f| f == d);
         let mut bad = lit(false);
         if on("unknown") {
@@ -121,13 +126,6 @@ impl InCodeList {
         let evaluated = with_filter(evaluated, &self.filter, cx)?;
         let mut show = vec![self.column.clone()];
         show.extend(self.date_column.clone());
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(bad),
-            evaluated,
-            weight: None,
-            show,
-            breakdown: None,
-        }))
+        Ok(Plan::Rows(RowPlan { table: self.table.clone(), failing: bad, evaluated, weight: None, show, breakdown: None }))
     }
 }

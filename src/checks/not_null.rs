@@ -41,13 +41,6 @@ impl NotNull {
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let failing = self.columns.iter().fold(lit(false), |acc, c| acc.or(col(c.as_str()).is_null()));
         let evaluated = with_filter(lit(true), &self.filter, cx)?;
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: evaluated.clone().and(failing),
-            evaluated,
-            weight: None,
-            show: self.columns.clone(),
-            breakdown: None,
-        }))
+        Ok(Plan::Rows(RowPlan { table: self.table.clone(), failing, evaluated, weight: None, show: self.columns.clone(), breakdown: None }))
     }
 }

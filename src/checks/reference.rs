@@ -155,7 +155,8 @@ impl Reference {
                                 groups.entry((date_of(f), date_of(t))).or_default().push(v.clone());
                             }
                         }
-                        super::valid_on_date(value.clone(), &self.column, col(date.as_str()), groups)
+                        let dates = super::date_range(cx.frame(&self.table)?, date)?;
+                        super::valid_on_date(value.clone(), &self.column, col(date.as_str()), groups, dates)
                     }
                     _ => {
                         let df = lf.select([col(column.as_str()).cast(DataType::String).unique()]).collect().map_err(pe)?;
