@@ -195,6 +195,9 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let contact_pick = Picker::new(profile::CONTACT_MODES.iter().map(|c| c.1));
     let mut written = 0u64;
     let mut last_id = String::new();
+    // Whether the last row already repeats the id before it: a repeat of a repeat adds one
+    // failing row (the id's third), not two.
+    let mut last_repeated = false;
     let mut seq = 0u64;
     while written < o.rows {
         seq += 1;
@@ -258,7 +261,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
             plant(Defect::IdentityCode, 1);
         } else if pick(Defect::DuplicateEventId) && !last_id.is_empty() {
             id = last_id.clone();
-            plant(Defect::DuplicateEventId, 2);
+            plant(Defect::DuplicateEventId, if last_repeated { 1 } else { 2 });
         } else if pick(Defect::DateOutsidePeriod) {
             date_out = date.with_year(o.year - 1).unwrap_or(date).to_string();
             plant(Defect::DateOutsidePeriod, 1);
@@ -276,6 +279,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
             crate::text::csv_field(&diag, ',')
         )
         .map_err(io)?;
+        last_repeated = id == last_id;
         last_id = id;
         let e = agg.entry((s, own, date.month())).or_default();
         e.0 += 1;

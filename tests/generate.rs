@@ -1,0 +1,85 @@
+//! `sotecheck generate --defects` writes a manifest of exactly what it planted; the suite
+//! must find exactly that, read whole and streamed in batches. One defect kind per package,
+//! so that each count belongs to one rule.
+
+use sotecheck::package::Batching;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn generate(name: &str, defects: &str) -> (PathBuf, serde_json::Value) {
+    let out = std::env::temp_dir().join(format!("sotecheck-generate-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new(env!("CARGO_BIN_EXE_sotecheck"))
+        .args(["generate", "--region", "08", "--rows", "20000", "--defects", defects, "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(status.status.success(), "generate {defects}: {}", String::from_utf8_lossy(&status.stderr));
+    let manifest = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    (out, manifest)
+}
+
+fn report(pkg: &Path, batching: Batching) -> serde_json::Value {
+    let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
+    let r =
+        sotecheck::cli::validate(&[pkg.to_path_buf()], "virta-2025", &sources, 10, Some(batching)).unwrap_or_else(|e| panic!("{}", e.0));
+    let mut v: serde_json::Value = serde_json::from_str(&sotecheck::report::json::render(&r)).unwrap();
+    v["packages"][0]["source"] = serde_json::Value::Null;
+    v["packages"][0].take()
+}
+
+/// How a planted defect shows: a rule's failing rows, or an input problem's count; per
+/// planted item (a cost centre is unmapped in each of its 12 monthly cost rows).
+enum Found {
+    Rule(&'static str, u64),
+    Problem(&'static str),
+}
+
+fn found(report: &serde_json::Value, how: &Found) -> u64 {
+    match how {
+        Found::Rule(rule, _) => {
+            report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == *rule).unwrap_or_else(|| panic!("no finding for {rule}"))
+                ["rows_failing"]
+                .as_u64()
+                .unwrap()
+        }
+        Found::Problem(code) => {
+            report["input_problems"].as_array().unwrap().iter().filter(|p| p["code"] == *code).map(|p| p["count"].as_u64().unwrap()).sum()
+        }
+    }
+}
+
+#[test]
+fn every_planted_defect_is_found_exactly() {
+    let cases = [
+        ("unknown-service:0.01", Found::Rule("activity-service-code-unknown", 1)),
+        ("not-leaf-service:0.01", Found::Rule("activity-service-code-not-leaf", 1)),
+        ("retired-service:0.01", Found::Rule("activity-service-code-not-valid-on-date", 1)),
+        ("lost-leading-zero:0.01", Found::Rule("activity-municipality-leading-zero-lost", 1)),
+        ("foreign-municipality:0.01", Found::Rule("activity-municipality-outside-region", 1)),
+        ("identity-code:0.01", Found::Rule("identity-code-leak", 1)),
+        // Rates high enough that some duplicates repeat a duplicate (three rows, one id).
+        ("duplicate-event-id:0.05", Found::Rule("activity-event-id-duplicate", 1)),
+        ("date-outside-period:0.01", Found::Rule("activity-date-outside-period", 1)),
+        ("age-out-of-range:0.01", Found::Rule("activity-age-out-of-range", 1)),
+        ("missing-month:1", Found::Rule("activity-months-incomplete", 1)),
+        ("negative-fte:3", Found::Rule("staff-fte-negative", 1)),
+        ("unmapped-cost-center:2", Found::Rule("cost-centers-unmapped", 12)),
+        ("broken-date:0.01", Found::Problem("value-unparsable")),
+    ];
+    for (spec, how) in &cases {
+        let (kind, _) = spec.split_once(':').unwrap();
+        let (pkg, manifest) = generate(kind, spec);
+        let planted = manifest["planted"][kind].as_u64().unwrap_or_else(|| panic!("{spec}: nothing planted: {manifest}"));
+        assert!(planted > 0, "{spec}");
+        let per_item = match how {
+            Found::Rule(_, n) => *n,
+            Found::Problem(_) => 1,
+        };
+        let whole = report(&pkg, Batching { over_bytes: u64::MAX, batch_bytes: 1 << 26 });
+        assert_eq!(found(&whole, how), planted * per_item, "{spec}: planted {planted}");
+        let streamed = report(&pkg, Batching { over_bytes: 0, batch_bytes: 64 << 10 });
+        assert_eq!(streamed, whole, "{spec}: streamed in batches, the report differs");
+        let _ = std::fs::remove_dir_all(&pkg);
+    }
+}
