@@ -145,3 +145,16 @@ fn a_ragged_row_is_an_input_problem_either_way() {
     assert_eq!(whole["packages"][0]["verdict"], streamed["packages"][0]["verdict"]);
     assert_eq!(codes(&whole), codes(&streamed));
 }
+
+#[test]
+fn records_longer_than_a_batch_and_blank_lines() {
+    let long = format!("\"{}\"", "pitkä kuvaus\nrivi ".repeat(2000));
+    let with_long = format!("E8,2025-06-01,2556,1.2.246.10.01582217.10.1112,own,980,40,1,R10,26351,{long},1");
+    let mut rows: Vec<&str> = ROWS.to_vec();
+    rows.insert(1, &with_long);
+    rows.insert(3, "");
+    rows.insert(4, "   ");
+    rows.push("");
+    let pkg = package("long-and-blank", csv(&rows, "\n").as_bytes(), serde_json::json!({}), None);
+    assert_streaming_agrees(&pkg, &[1, 40, 5000]);
+}

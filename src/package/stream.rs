@@ -228,17 +228,24 @@ impl Stream {
         let mut rows: IdxSize = 0;
         let mut delivered = false;
         let mut eof = false;
+        let mut too_short = false;
         while !eof {
             // Fill to the batch size (the carried tail of the last batch is already in).
-            let want = (*batch_bytes).saturating_sub(buf.len()).max(1 << 12);
+            // After a read without a whole record, read as much again, so that a record far
+            // longer than a batch costs a few reads, not one per 4 KB.
+            let want = if too_short { buf.len() } else { (*batch_bytes).saturating_sub(buf.len()) }.max(1 << 12);
             let got = (&mut file).take(want as u64).read_to_end(&mut buf)?;
             eof = got == 0 || got < want;
             let cut = if eof { Some(buf.len()) } else { record_boundary(&buf, *quote) };
             let Some(cut) = cut else {
                 // One record longer than a batch: read on.
+                too_short = true;
                 continue;
             };
-            if buf[..cut].iter().any(|b| !b.is_ascii_whitespace()) {
+            too_short = false;
+            // A piece of empty lines only has no record (polars skips empty lines, as when the
+            // table is read whole).
+            if buf[..cut].iter().any(|b| !matches!(b, b'\r' | b'\n')) {
                 let lf = parse(&buf[..cut], first_line + rows)?;
                 let df = lf.collect()?;
                 rows += df.height() as IdxSize;
