@@ -1,5 +1,6 @@
 //! A region's data package (shared/design/package-format.md): opening a folder or a .zip,
-//! reading the descriptor and loading every table, with every input problem recorded.
+//! reading the descriptor and loading every table (or, for a large one, preparing to
+//! stream it), with every input problem recorded.
 
 pub mod contract;
 pub mod descriptor;
@@ -146,7 +147,8 @@ impl Package {
     }
 }
 
-/// A scratch folder removed when the package is loaded (tables are in memory by then).
+/// A scratch folder (an unpacked .zip, transcoded files), removed when the package is
+/// dropped: streamed tables read from it until then.
 #[derive(Debug)]
 struct Scratch(PathBuf);
 
