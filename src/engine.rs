@@ -167,7 +167,11 @@ impl Engine<'_> {
                 }
                 match self.rules[i].check.plan(&bcx) {
                     Ok(Plan::Rows(p)) => plans.push((i, p)),
-                    Ok(Plan::Done(_)) => unreachable!("row-level kinds plan rows"),
+                    Ok(Plan::Done(_)) => {
+                        // A kind that measures whole tables must say so (`Check::is_aggregate`);
+                        // judged on one batch its measure would be wrong, so it is not used.
+                        failed.insert(i, format!("kind `{}` cannot be evaluated batch by batch", self.rules[i].check.kind()));
+                    }
                     Err(reason) => {
                         failed.insert(i, reason);
                     }
