@@ -77,6 +77,19 @@ impl Engine<'_> {
                     cx.add_partials(pass.partials);
                 }
             }
+            // Tables read whole: their keyed sums answered together too. A failure here is
+            // left for each rule to meet, and report, when it plans.
+            let mut requests = Vec::new();
+            for (name, table) in &pkg.tables {
+                if table.frame().is_some() {
+                    for &i in runnable.iter().filter(|i| !streamed.contains_key(i)) {
+                        requests.extend(self.rules[i].check.keyed_sums(name, &cx).unwrap_or_default());
+                    }
+                }
+            }
+            let started = std::time::Instant::now();
+            let _ = cx.answer(requests);
+            timing("keyed sums of whole tables", started);
             let mut row_plans: BTreeMap<String, Vec<(usize, RowPlan)>> = BTreeMap::new();
             for i in runnable {
                 let rule = &self.rules[i];
@@ -198,6 +211,30 @@ impl Engine<'_> {
                     }
                 }
             }
+            // Keyed sums first, answered together: one group-by per key column set.
+            let t = std::time::Instant::now();
+            let (mut requests, mut requesters) = (Vec::new(), Vec::new());
+            for &i in &aggregate_rules {
+                if failed.contains_key(&i) {
+                    continue;
+                }
+                match self.rules[i].check.keyed_sums(name, &bcx) {
+                    Ok(r) if r.is_empty() => {}
+                    Ok(r) => {
+                        requests.extend(r);
+                        requesters.push(i);
+                    }
+                    Err(reason) => {
+                        failed.insert(i, reason);
+                    }
+                }
+            }
+            if let Err(reason) = bcx.answer(requests) {
+                for i in requesters {
+                    failed.insert(i, reason.clone());
+                }
+            }
+            phases.add("keyed sums", t);
             for &i in &aggregate_rules {
                 if failed.contains_key(&i) {
                     continue;

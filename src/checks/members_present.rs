@@ -15,7 +15,7 @@
 //! ```
 
 use super::predicate::{parse_where, Predicate};
-use super::{pe, with_filter, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
+use super::{with_filter, EvalCx, KeyedSum, Measure, ParseCx, Partial, Plan, Sample};
 use crate::codelist::registry::KUNTA_TO_HVA;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
@@ -103,24 +103,18 @@ impl MembersPresent {
 
     /// The combinations present (values joined by `\u{1f}`).
     pub fn present(&self, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
+        cx.keyed(self.request(cx)?)
+    }
+
+    pub fn request(&self, cx: &EvalCx) -> Result<KeyedSum, String> {
         let cols = self.key_columns();
-        let key = format!("members {} {cols:?} where {:?}", self.table, self.filter.as_ref().map(|f| f.describe()));
-        let mask = with_filter(col(crate::package::LINE).gt(lit(0u32)), &self.filter, cx)?;
-        cx.partial(&self.table, key, |frame| {
-            // Distinct combinations first (a group-by counting the rows that pass the filter:
-            // no filtered copy of the table), then the text key on those few rows only.
-            let distinct = frame
-                .clone()
-                .lazy()
-                .group_by(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-                .agg([mask.cast(DataType::UInt32).sum().alias("__n")])
-                .filter(col("__n").gt(lit(0)))
-                .collect()
-                .map_err(pe)?;
-            let key =
-                concat_str(cols.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect::<Vec<_>>(), "\u{1f}", false).alias("__k");
-            let df = distinct.lazy().select([key]).collect().map_err(pe)?;
-            Ok(Partial::Present(crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?).into_iter().flatten().collect()))
+        Ok(KeyedSum {
+            key: format!("members {} {cols:?} where {:?}", self.table, self.filter.as_ref().map(|f| f.describe())),
+            table: self.table.clone(),
+            by: cols,
+            mask: with_filter(col(crate::package::LINE).gt(lit(0u32)), &self.filter, cx)?,
+            sum: None,
+            present: true,
         })
     }
 

@@ -200,6 +200,68 @@ impl<'a> EvalCx<'a> {
         Ok(v)
     }
 
+    /// The partial a `KeyedSum` asks for (computed alone if no `answer` did yet).
+    pub fn keyed(&self, request: KeyedSum) -> Result<Rc<Partial>, String> {
+        let key = request.key.clone();
+        self.answer(vec![request])?;
+        self.partials.borrow().get(&key).cloned().ok_or_else(|| format!("internal: `{key}` was not answered"))
+    }
+
+    /// Answers requests not answered yet: one group-by per table and key columns.
+    pub fn answer(&self, requests: Vec<KeyedSum>) -> Result<(), String> {
+        let mut groups: BTreeMap<(String, Vec<String>), Vec<KeyedSum>> = BTreeMap::new();
+        for r in requests {
+            let group = groups.entry((r.table.clone(), r.by.clone())).or_default();
+            if !self.partials.borrow().contains_key(&r.key) && !group.iter().any(|g| g.key == r.key) {
+                group.push(r);
+            }
+        }
+        for ((table, by), requests) in groups {
+            if requests.is_empty() {
+                continue;
+            }
+            let mut aggs = Vec::new();
+            for (i, r) in requests.iter().enumerate() {
+                // A mask inside the aggregation rather than a filtered copy of the table.
+                aggs.push(r.mask.clone().cast(DataType::UInt32).sum().alias(format!("__n{i}")));
+                if !r.present {
+                    let value = match &r.sum {
+                        Some(c) => col(c.as_str()).cast(DataType::Float64).filter(r.mask.clone()).sum(),
+                        None => r.mask.clone().cast(DataType::Float64).sum(),
+                    };
+                    aggs.push(value.alias(format!("__v{i}")));
+                }
+            }
+            let lf = self.frame(&table)?.clone().lazy();
+            let by_cols = || by.iter().map(|c| col(c.as_str()).cast(DataType::String));
+            // Group by the columns as they are; the text keys are built on the grouped rows.
+            let out = if by.is_empty() {
+                lf.select(aggs).with_columns([lit("").alias("__ks"), lit("").alias("__kp")])
+            } else {
+                lf.group_by(by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>()).agg(aggs).with_columns([
+                    concat_str(by_cols().map(|c| c.fill_null(lit("∅"))).collect::<Vec<_>>(), " ", false).alias("__ks"),
+                    concat_str(by_cols().collect::<Vec<_>>(), "\u{1f}", false).alias("__kp"),
+                ])
+            }
+            .collect()
+            .map_err(pe)?;
+            let get = |c: &str| crate::frame::column(&out, c).map_err(pe);
+            let (sums_keys, present_keys) = (crate::frame::strings(&get("__ks")?), crate::frame::strings(&get("__kp")?));
+            for (i, r) in requests.into_iter().enumerate() {
+                let n = crate::frame::u64s(&get(&format!("__n{i}"))?).map_err(pe)?;
+                let counted = (0..n.len()).filter(|&j| n[j] > 0);
+                let partial = if r.present {
+                    Partial::Present(counted.filter_map(|j| present_keys[j].clone()).collect())
+                } else {
+                    let v = crate::frame::f64s(&get(&format!("__v{i}"))?).map_err(pe)?;
+                    Partial::Sums(counted.map(|j| (sums_keys[j].clone().unwrap_or_default(), v[j].unwrap_or(0.0))).collect())
+                };
+                self.partials.borrow_mut().insert(r.key, Rc::new(partial));
+            }
+        }
+        Ok(())
+    }
+
     /// The partials computed in this (batch) context.
     pub fn take_partials(&self) -> BTreeMap<String, Partial> {
         std::mem::take(&mut *self.partials.borrow_mut()).into_iter().map(|(k, v)| (k, Rc::unwrap_or_clone(v))).collect()
@@ -224,6 +286,23 @@ pub enum Partial {
     Hashes { h1: Vec<u64>, h2: Vec<u64>, lines: Vec<u32> },
     /// A measure over rows (identity codes); samples are the first ones.
     Measure(Measure),
+}
+
+/// A count or sum per key that an aggregate needs from a table (a reconcile side, the
+/// members present). Requests grouping by the same columns are answered by one group-by
+/// with a masked sum each (`EvalCx::answer`), instead of one group-by per rule.
+pub struct KeyedSum {
+    /// The partial it answers.
+    pub key: String,
+    pub table: String,
+    pub by: Vec<String>,
+    /// Rows that count; groups without any are absent.
+    pub mask: Expr,
+    /// `Sums` keyed by the values joined by a space (`∅` for empty), of `sum` or of the
+    /// row count; `Present` keyed by the values joined by U+001F (keys with an empty
+    /// value left out).
+    pub sum: Option<String>,
+    pub present: bool,
 }
 
 impl Partial {
@@ -524,6 +603,15 @@ impl Check {
             self,
             Check::Unique(_) | Check::PeriodComplete(_) | Check::MembersPresent(_) | Check::Reconcile(_) | Check::IdentityCodeLeak(_)
         )
+    }
+
+    /// The keyed sums this check needs from `table` (see `KeyedSum`).
+    pub fn keyed_sums(&self, table: &str, cx: &EvalCx) -> Result<Vec<KeyedSum>, String> {
+        match self {
+            Check::Reconcile(c) => c.keyed_sums(table, cx),
+            Check::MembersPresent(c) if c.table == table => Ok(vec![c.request(cx)?]),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// Computes this check's partials of `table` from the current batch (`cx.batch`).

@@ -15,7 +15,7 @@
 //! ```
 
 use super::predicate::Predicate;
-use super::{pe, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
+use super::{EvalCx, KeyedSum, Measure, ParseCx, Partial, Plan, Sample};
 use crate::package::contract::ColType;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
@@ -158,39 +158,35 @@ impl Reconcile {
         filter: &Option<Predicate>,
         cx: &EvalCx,
     ) -> Result<std::rc::Rc<Partial>, String> {
-        let key = format!("reconcile {table} by {by:?} sum {sum:?} where {:?}", filter.as_ref().map(|f| f.describe()));
-        let mask = match filter {
-            Some(f) => f.expr(cx)?,
-            None => col(crate::package::LINE).gt(lit(0u32)),
-        };
-        cx.partial(table, key, |frame| Self::aggregate_table(frame, by, sum, mask).map(Partial::Sums))
+        cx.keyed(Self::side_request(table, by, sum, filter, cx)?)
     }
 
-    /// A filter is a `mask` inside the aggregation rather than a filtered copy of the table;
-    /// groups with no row passing it are dropped, as a filter would. (Without a filter the
-    /// mask is "every row": the masked sum measured faster than a plain `len()` aggregation.)
-    fn aggregate_table(frame: &DataFrame, by: &[String], sum: &Option<String>, mask: Expr) -> Result<BTreeMap<String, f64>, String> {
-        let lf = frame.clone().lazy();
-        let count = mask.clone().cast(DataType::UInt32).sum().alias("__n");
-        let value = match sum {
-            Some(s) => col(s.as_str()).cast(DataType::Float64).filter(mask).sum(),
-            None => mask.cast(DataType::Float64).sum(),
+    fn side_request(table: &str, by: &[String], sum: &Option<String>, filter: &Option<Predicate>, cx: &EvalCx) -> Result<KeyedSum, String> {
+        Ok(KeyedSum {
+            key: format!("reconcile {table} by {by:?} sum {sum:?} where {:?}", filter.as_ref().map(|f| f.describe())),
+            table: table.to_string(),
+            by: by.to_vec(),
+            // Without a filter, "every row": the masked sum measured faster than `len()`.
+            mask: match filter {
+                Some(f) => f.expr(cx)?,
+                None => col(crate::package::LINE).gt(lit(0u32)),
+            },
+            sum: sum.clone(),
+            present: false,
+        })
+    }
+
+    /// The sides on `table`, as keyed sums.
+    pub fn keyed_sums(&self, table: &str, cx: &EvalCx) -> Result<Vec<KeyedSum>, String> {
+        let mut out = Vec::new();
+        for side in [&self.left, &self.right] {
+            if let Side::Table { table: t, by, sum, filter } = side {
+                if t == table {
+                    out.push(Self::side_request(t, by, sum, filter, cx)?);
+                }
+            }
         }
-        .alias("__v");
-        // Group by the columns as they are, then build the text key on the grouped rows
-        // (a few hundred), not on every row.
-        let grouped = if by.is_empty() {
-            lf.select([count, value]).with_column(lit("").alias("__k"))
-        } else {
-            let key =
-                concat_str(by.iter().map(|c| col(c.as_str()).cast(DataType::String).fill_null(lit("∅"))).collect::<Vec<_>>(), " ", false);
-            lf.group_by(by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>()).agg([count, value]).with_column(key.alias("__k"))
-        };
-        let grouped = grouped.filter(col("__n").gt(lit(0)));
-        let df = grouped.collect().map_err(pe)?;
-        let keys = crate::frame::strings(&crate::frame::column(&df, "__k").map_err(pe)?);
-        let vals = crate::frame::f64s(&crate::frame::column(&df, "__v").map_err(pe)?).map_err(pe)?;
-        Ok(keys.into_iter().zip(vals).map(|(k, v)| (k.unwrap_or_default(), v.unwrap_or(0.0))).collect())
+        Ok(out)
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
