@@ -6,7 +6,7 @@
 //! parallel with rayon. A rule whose table or column is absent is "not evaluated", never
 //! passed.
 
-use crate::checks::{pe, BreakdownRow, EvalCx, Measure, Partial, Plan, RowPlan, Sample};
+use crate::checks::{pe, BreakdownRow, EvalCx, KeyedSum, Measure, Partial, Plan, RowPlan, Sample};
 use crate::codelist::Registry;
 use crate::frame;
 use crate::package::problem::InputProblem;
@@ -82,9 +82,8 @@ impl Engine<'_> {
             let mut requests = Vec::new();
             for (name, table) in &pkg.tables {
                 if table.frame().is_some() {
-                    for &i in runnable.iter().filter(|i| !streamed.contains_key(i)) {
-                        requests.extend(self.rules[i].check.keyed_sums(name, &cx).unwrap_or_default());
-                    }
+                    let rules = runnable.iter().copied().filter(|i| !streamed.contains_key(i));
+                    requests.extend(self.keyed_requests(name, rules, &cx).0);
                 }
             }
             let started = std::time::Instant::now();
@@ -213,22 +212,9 @@ impl Engine<'_> {
             }
             // Keyed sums first, answered together: one group-by per key column set.
             let t = std::time::Instant::now();
-            let (mut requests, mut requesters) = (Vec::new(), Vec::new());
-            for &i in &aggregate_rules {
-                if failed.contains_key(&i) {
-                    continue;
-                }
-                match self.rules[i].check.keyed_sums(name, &bcx) {
-                    Ok(r) if r.is_empty() => {}
-                    Ok(r) => {
-                        requests.extend(r);
-                        requesters.push(i);
-                    }
-                    Err(reason) => {
-                        failed.insert(i, reason);
-                    }
-                }
-            }
+            let rules = aggregate_rules.iter().copied().filter(|i| !failed.contains_key(i));
+            let (requests, requesters, unformed) = self.keyed_requests(name, rules, &bcx);
+            failed.extend(unformed);
             if let Err(reason) = bcx.answer(requests) {
                 for i in requesters {
                     failed.insert(i, reason.clone());
@@ -277,6 +263,28 @@ impl Engine<'_> {
             }
         }
         Pass { problems, results, partials }
+    }
+
+    /// The keyed sums `rules` need from `table`: the requests, the rules asking, and the
+    /// rules whose requests could not be formed, with why.
+    fn keyed_requests(
+        &self,
+        table: &str,
+        rules: impl Iterator<Item = usize>,
+        cx: &EvalCx,
+    ) -> (Vec<KeyedSum>, Vec<usize>, Vec<(usize, String)>) {
+        let (mut requests, mut asking, mut unformed) = (Vec::new(), Vec::new(), Vec::new());
+        for i in rules {
+            match self.rules[i].check.keyed_sums(table, cx) {
+                Ok(r) if r.is_empty() => {}
+                Ok(r) => {
+                    requests.extend(r);
+                    asking.push(i);
+                }
+                Err(reason) => unformed.push((i, reason)),
+            }
+        }
+        (requests, asking, unformed)
     }
 
     /// Profiling aid (`SOTECHECK_TIMINGS=rules`): each rule alone, to see which expressions cost.

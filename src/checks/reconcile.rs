@@ -139,18 +139,6 @@ impl Reconcile {
         }
     }
 
-    /// Computes this check's sides on `table` from the current batch.
-    pub fn gather(&self, table: &str, cx: &EvalCx) -> Result<(), String> {
-        for side in [&self.left, &self.right] {
-            if let Side::Table { table: t, by, sum, filter } = side {
-                if t == table {
-                    Self::side_partial(t, by, sum, filter, cx)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn side_partial(
         table: &str,
         by: &[String],

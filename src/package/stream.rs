@@ -140,28 +140,7 @@ impl Stream {
     /// streaming saves, so the engine avoids it; kept so such a check still runs.
     pub fn whole(&self) -> Result<&DataFrame, String> {
         self.whole
-            .get_or_init(|| {
-                let mut out: Option<DataFrame> = None;
-                let mut failed = None;
-                self.scan(|batch| {
-                    let r = match &mut out {
-                        None => {
-                            out = Some(batch.clone());
-                            Ok(())
-                        }
-                        Some(o) => o.vstack_mut(batch).map(drop),
-                    };
-                    if let Err(e) = r {
-                        failed = Some(e);
-                    }
-                    failed.is_none()
-                })
-                .map_err(|e| e.to_string())?;
-                match failed {
-                    Some(e) => Err(e.to_string()),
-                    None => Ok(out.unwrap_or_default()),
-                }
-            })
+            .get_or_init(|| self.collect(|batch| Ok((batch.clone(), true))).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| format!("table `{}` could not be read whole: {e}", self.spec.name))
     }
@@ -174,27 +153,37 @@ impl Stream {
         let wanted = Series::new("lines".into(), lines.iter().map(|&l| l as IdxSize).collect::<Vec<_>>());
         let mut keep = vec![col(LINE)];
         keep.extend(columns.iter().map(|c| col(c.as_str())));
-        let mut parts = Vec::new();
+        self.collect(|batch| {
+            let part =
+                batch.clone().lazy().filter(col(LINE).is_in(lit(wanted.clone()).implode(false), false)).select(keep.clone()).collect()?;
+            let batch_last = crate::frame::column(batch, LINE).ok().and_then(|s| s.max::<u64>().ok().flatten()).unwrap_or(u64::MAX);
+            Ok((part, batch_last < last))
+        })
+    }
+
+    /// Concatenates what `part` takes from each batch (and whether to read on), in order.
+    fn collect(&self, mut part: impl FnMut(&DataFrame) -> PolarsResult<(DataFrame, bool)>) -> PolarsResult<DataFrame> {
+        let mut out: Option<DataFrame> = None;
         let mut failed = None;
         self.scan(|batch| {
-            let part =
-                batch.clone().lazy().filter(col(LINE).is_in(lit(wanted.clone()).implode(false), false)).select(keep.clone()).collect();
-            match part {
-                Ok(p) => parts.push(p),
-                Err(e) => failed = Some(e),
-            }
-            let batch_last = crate::frame::column(batch, LINE).ok().and_then(|s| s.max::<u64>().ok().flatten()).unwrap_or(u64::MAX);
-            failed.is_none() && batch_last < last
+            let taken = part(batch).and_then(|(p, more)| {
+                match &mut out {
+                    None => out = Some(p),
+                    Some(o) => {
+                        o.vstack_mut(&p)?;
+                    }
+                }
+                Ok(more)
+            });
+            taken.unwrap_or_else(|e| {
+                failed = Some(e);
+                false
+            })
         })?;
-        if let Some(e) = failed {
-            return Err(e);
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out.unwrap_or_default()),
         }
-        let mut parts = parts.into_iter();
-        let mut out = parts.next().unwrap_or_default();
-        for p in parts {
-            out.vstack_mut(&p)?;
-        }
-        Ok(out)
     }
 
     fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<()> {
