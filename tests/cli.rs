@@ -77,6 +77,7 @@ fn input_errors_name_the_place_and_exit_2() {
         ("wrong-delimiter", "delimiter-mismatch"),
         ("missing-column", "column-missing"),
         ("broken-date", "value-unparsable"),
+        ("fields-missing", "fields-missing"),
         ("undeclared-decimal-comma", "decimal-comma-undeclared"),
     ] {
         let r = sotecheck(&["validate", &format!("fixtures/input/{fixture}")]);

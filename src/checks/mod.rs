@@ -239,7 +239,7 @@ impl<'a> EvalCx<'a> {
                 lf.select(aggs).with_columns([lit("").alias("__ks"), lit("").alias("__kp")])
             } else {
                 lf.group_by(by.iter().map(|c| col(c.as_str())).collect::<Vec<_>>()).agg(aggs).with_columns([
-                    concat_str(by_cols().map(|c| c.fill_null(lit("∅"))).collect::<Vec<_>>(), " ", false).alias("__ks"),
+                    concat_str(by_cols().collect::<Vec<_>>(), " ", false).alias("__ks"),
                     concat_str(by_cols().collect::<Vec<_>>(), "\u{1f}", false).alias("__kp"),
                 ])
             }
@@ -249,7 +249,8 @@ impl<'a> EvalCx<'a> {
             let (sums_keys, present_keys) = (crate::frame::strings(&get("__ks")?), crate::frame::strings(&get("__kp")?));
             for (i, r) in requests.into_iter().enumerate() {
                 let n = crate::frame::u64s(&get(&format!("__n{i}"))?).map_err(pe)?;
-                let counted = (0..n.len()).filter(|&j| n[j] > 0);
+                // A key with an empty value matches nothing: completeness rules report it.
+                let counted = (0..n.len()).filter(|&j| n[j] > 0 && present_keys[j].is_some());
                 let partial = if r.present {
                     Partial::Present(counted.filter_map(|j| present_keys[j].clone()).collect())
                 } else {
@@ -298,9 +299,9 @@ pub struct KeyedSum {
     pub by: Vec<String>,
     /// Rows that count; groups without any are absent.
     pub mask: Expr,
-    /// `Sums` keyed by the values joined by a space (`∅` for empty), of `sum` or of the
-    /// row count; `Present` keyed by the values joined by U+001F (keys with an empty
-    /// value left out).
+    /// `Sums` keyed by the values joined by a space, of `sum` or of the row count;
+    /// `Present` keyed by the values joined by U+001F. Keys with an empty value are left
+    /// out of both.
     pub sum: Option<String>,
     pub present: bool,
 }

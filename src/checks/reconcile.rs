@@ -4,7 +4,8 @@
 //! chooses what fails: `missing-left` (key only on the right), `missing-right` (key only on
 //! the left), `mismatch` (both, outside `tolerance`), `out-of-band` (right ÷ left × `scale`
 //! outside `band`, e.g. euros per visit; `per_month = true` divides the ratio by the months
-//! of the period, for monthly stocks such as FTE). Items are keys.
+//! of the period, for monthly stocks such as FTE). Items are keys; rows whose key has an
+//! empty value are left out (they cannot be matched; completeness rules report them).
 //!
 //! ```toml
 //! [check]

@@ -237,10 +237,11 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
         field.and_then(|f| f.decimal_char.as_deref()).or(res.dialect.decimal_char.as_deref()) == Some(",")
     };
     let typed = type_columns(spec, &present, |_| DataType::String, decimal_comma);
-    if let Some(b) = ctx.streams(&scan_path) {
-        let source = Source::csv(&scan_path, delimiter, quote, has_header, names, lossy, b.batch_bytes)?;
+    let source = Source::csv(&scan_path, delimiter, quote, has_header, names.clone(), lossy, ctx.batching.map_or(0, |b| b.batch_bytes))?;
+    if ctx.streams(&scan_path).is_some() {
         return Ok(Some(streamed(spec, file, "line", present, typed, source)));
     }
+    ctx.problems.extend(source.short_records(spec.name, file)?);
     let mut reader = LazyCsvReader::new(PlRefPath::new(scan_path.to_string_lossy().as_ref()))
         .with_separator(delimiter)
         .with_has_header(has_header)

@@ -6,6 +6,7 @@ pub mod contract;
 pub mod descriptor;
 pub mod load;
 pub mod problem;
+pub mod records;
 pub mod stream;
 
 use crate::codelist::Registry;

@@ -43,6 +43,8 @@ pub enum ProblemCode {
     DelimiterMismatch,
     /// The file could not be parsed (ragged rows, broken quoting, corrupt Parquet).
     FileUnparsable,
+    /// CSV records with fewer fields than the header; the missing fields read as empty.
+    FieldsMissing,
     /// A required column is absent.
     ColumnMissing,
     /// A column the contract does not define; it is ignored.
@@ -76,6 +78,7 @@ impl ProblemCode {
         ProblemCode::EncodingInvalid,
         ProblemCode::DelimiterMismatch,
         ProblemCode::FileUnparsable,
+        ProblemCode::FieldsMissing,
         ProblemCode::ColumnMissing,
         ProblemCode::ColumnUnknown,
         ProblemCode::ColumnDuplicate,

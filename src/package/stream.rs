@@ -7,8 +7,9 @@
 use super::contract::TableSpec;
 use super::load::{type_frame, value_problems, Typed, ValueStats, LINE};
 use super::problem::InputProblem;
+use super::records::{self, ShortRecords};
 use polars::prelude::*;
-use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 /// A table read in batches (see the module docs).
@@ -95,6 +96,21 @@ impl Source {
 }
 
 impl Source {
+    /// The problem of records with fewer fields than the header in a CSV source read whole
+    /// (a streamed one finds them batch by batch).
+    pub(crate) fn short_records(&self, table: &str, file: &str) -> std::io::Result<Option<InputProblem>> {
+        let Source::Csv { path, delimiter, quote, names, data_start, first_line, .. } = self else {
+            return Ok(None);
+        };
+        let mut short = ShortRecords::new(names.len());
+        let mut line = *first_line as u64;
+        records::pieces(path, *data_start, 1 << 24, *quote, |piece| -> std::io::Result<bool> {
+            line += short.scan(piece, *delimiter, *quote, line);
+            Ok(true)
+        })?;
+        Ok(short.problem(table, file))
+    }
+
     /// Rows of a Parquet source (unknown for CSV until read: 0).
     pub(crate) fn rows(&self) -> usize {
         match self {
@@ -117,8 +133,9 @@ impl Stream {
             }
             Ok(each(&df))
         };
+        let mut short = None;
         match &self.source {
-            Source::Csv { .. } => self.csv_batches(&mut on_batch)?,
+            Source::Csv { .. } => short = self.csv_batches(&mut on_batch)?,
             Source::Parquet { path, rows, batch_rows } => {
                 let mut offset = 0;
                 loop {
@@ -133,7 +150,9 @@ impl Stream {
                 }
             }
         }
-        Ok(value_problems(self.spec, &self.typed, &stats, &self.file, self.position))
+        let mut problems = value_problems(self.spec, &self.typed, &stats, &self.file, self.position);
+        problems.extend(short);
+        Ok(problems)
     }
 
     /// Every batch, concatenated: for a check that needs the table whole. Costs the memory
@@ -186,7 +205,9 @@ impl Stream {
         }
     }
 
-    fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<()> {
+    /// Reads the CSV source piece by piece; returns the problem of records with fewer fields
+    /// than the header, if any.
+    fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<Option<InputProblem>> {
         let Source::Csv { path, delimiter, quote, names, lossy, data_start, first_line, batch_bytes } = &self.source else {
             unreachable!("csv_batches on a CSV source")
         };
@@ -211,72 +232,22 @@ impl Stream {
                 .finish()?;
             Ok(df.lazy())
         };
-        let mut file = std::fs::File::open(path)?;
-        file.seek(SeekFrom::Start(*data_start))?;
-        let mut buf: Vec<u8> = Vec::with_capacity(*batch_bytes + (1 << 16));
+        let mut short = ShortRecords::new(names.len());
         let mut rows: IdxSize = 0;
         let mut delivered = false;
-        let mut eof = false;
-        let mut too_short = false;
-        while !eof {
-            // Fill to the batch size (the carried tail of the last batch is already in).
-            // After a read without a whole record, read as much again, so that a record far
-            // longer than a batch costs a few reads, not one per 4 KB.
-            let want = if too_short { buf.len() } else { (*batch_bytes).saturating_sub(buf.len()) }.max(1 << 12);
-            let got = (&mut file).take(want as u64).read_to_end(&mut buf)?;
-            eof = got == 0 || got < want;
-            let cut = if eof { Some(buf.len()) } else { record_boundary(&buf, *quote) };
-            let Some(cut) = cut else {
-                // One record longer than a batch: read on.
-                too_short = true;
-                continue;
-            };
-            too_short = false;
-            // A piece of empty lines only has no record (polars skips empty lines, as when the
-            // table is read whole).
-            if buf[..cut].iter().any(|b| !matches!(b, b'\r' | b'\n')) {
-                let lf = parse(&buf[..cut], first_line + rows)?;
-                let df = lf.collect()?;
-                rows += df.height() as IdxSize;
-                delivered = true;
-                if !on_batch(df.lazy())? {
-                    return Ok(());
-                }
-            }
-            buf.drain(..cut);
-        }
+        records::pieces(path, *data_start, *batch_bytes, *quote, |piece| -> PolarsResult<bool> {
+            let first = first_line + rows;
+            let df = parse(piece, first)?.collect()?;
+            let found = short.scan(piece, *delimiter, *quote, first as u64);
+            debug_assert_eq!(found, df.height() as u64, "records counted as polars parses them");
+            rows += df.height() as IdxSize;
+            delivered = true;
+            on_batch(df.lazy())
+        })?;
         if !delivered {
             let empty = DataFrame::empty_with_schema(&schema).with_row_index(LINE.into(), Some(*first_line))?;
             on_batch(empty.lazy())?;
         }
-        Ok(())
-    }
-}
-
-/// The end of the last complete record in `buf` (just after a newline outside quotes), if
-/// any. Quotes are counted from the start of `buf`, which starts a record.
-fn record_boundary(buf: &[u8], quote: u8) -> Option<usize> {
-    let mut quotes_before = buf.iter().filter(|&&b| b == quote).count();
-    let mut end = buf.len();
-    while let Some(nl) = buf[..end].iter().rposition(|&b| b == b'\n') {
-        quotes_before -= buf[nl..end].iter().filter(|&&b| b == quote).count();
-        if quotes_before % 2 == 0 {
-            return Some(nl + 1);
-        }
-        end = nl;
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::record_boundary;
-
-    #[test]
-    fn cuts_after_the_last_newline_outside_quotes() {
-        assert_eq!(record_boundary(b"a,b\nc,d\ne", b'"'), Some(8));
-        assert_eq!(record_boundary(b"a,\"x\ny\"\nc,\"p\nq", b'"'), Some(8), "the last newline is inside quotes");
-        assert_eq!(record_boundary(b"a,\"x\ny", b'"'), None, "no complete record");
-        assert_eq!(record_boundary(b"a,\"x\"\"y\"\nb", b'"'), Some(9), "doubled quotes are text");
+        Ok(short.problem(self.spec.name, &self.file))
     }
 }

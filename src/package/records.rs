@@ -1,0 +1,174 @@
+//! CSV records as bytes, before polars parses them: where a piece of a file can be cut (after
+//! a newline outside quotes) and which records have fewer fields than the header. Polars
+//! reads a short record's missing fields as empty, which would pass the rules unseen, so
+//! they are found here, by a scan that costs a fraction of the parse.
+
+use super::problem::{InputProblem, ProblemCode};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// How many lines a problem names.
+const SHOWN: usize = 5;
+
+/// The end of the last complete record in `buf` (just after a newline outside quotes), if
+/// any. Quotes are counted from the start of `buf`, which starts a record.
+pub(crate) fn record_boundary(buf: &[u8], quote: u8) -> Option<usize> {
+    let mut quotes_before = buf.iter().filter(|&&b| b == quote).count();
+    let mut end = buf.len();
+    while let Some(nl) = memchr::memrchr(b'\n', &buf[..end]) {
+        quotes_before -= buf[nl..end].iter().filter(|&&b| b == quote).count();
+        if quotes_before % 2 == 0 {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
+}
+
+/// Calls `each` with consecutive pieces of the file from `start`, each ending at a record
+/// boundary and about `piece_bytes` long (longer when one record is), until it returns
+/// `false`.
+pub(crate) fn pieces<E: From<std::io::Error>>(
+    path: &Path,
+    start: u64,
+    piece_bytes: usize,
+    quote: u8,
+    mut each: impl FnMut(&[u8]) -> Result<bool, E>,
+) -> Result<(), E> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut buf: Vec<u8> = Vec::with_capacity(piece_bytes + (1 << 16));
+    let mut eof = false;
+    let mut too_short = false;
+    while !eof {
+        // Fill to the piece size (the carried tail of the last piece is already in). After a
+        // read without a whole record, read as much again, so that a record far longer than
+        // a piece costs a few reads, not one per 4 KB.
+        let want = if too_short { buf.len() } else { piece_bytes.saturating_sub(buf.len()) }.max(1 << 12);
+        let got = (&mut file).take(want as u64).read_to_end(&mut buf)?;
+        eof = got == 0 || got < want;
+        let cut = if eof { Some(buf.len()) } else { record_boundary(&buf, quote) };
+        let Some(cut) = cut else {
+            too_short = true;
+            continue;
+        };
+        too_short = false;
+        if !each(&buf[..cut])? {
+            return Ok(());
+        }
+        buf.drain(..cut);
+    }
+    Ok(())
+}
+
+/// Records with fewer fields than the header; merges over pieces read in file order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ShortRecords {
+    /// Fields a record must have.
+    pub expected: usize,
+    pub count: u64,
+    /// The first records' lines (`__line` numbering) and field counts.
+    pub first: Vec<(u64, usize)>,
+}
+
+impl ShortRecords {
+    pub fn new(expected: usize) -> Self {
+        ShortRecords { expected, ..Default::default() }
+    }
+
+    /// Scans `piece` (whole records; its first is numbered `first_line`) and returns how
+    /// many records it holds. An empty line is a record of one empty field, as polars reads
+    /// it (a row of missing values), so it is short too.
+    pub fn scan(&mut self, piece: &[u8], delimiter: u8, quote: u8, first_line: u64) -> u64 {
+        let mut records = 0u64;
+        let mut pos = 0;
+        while pos < piece.len() {
+            let nl = memchr::memchr(b'\n', &piece[pos..]).map_or(piece.len(), |i| pos + i);
+            let line = &piece[pos..nl];
+            // Most records hold no quote: their fields are their delimiters plus one.
+            let (mut delimiters, mut quotes) = (0usize, 0usize);
+            for &b in line {
+                delimiters += (b == delimiter) as usize;
+                quotes += (b == quote) as usize;
+            }
+            let (fields, end) = if quotes == 0 { (delimiters + 1, nl) } else { quoted_record(piece, pos, delimiter, quote) };
+            pos = end + 1;
+            if fields < self.expected {
+                self.count += 1;
+                if self.first.len() < SHOWN {
+                    self.first.push((first_line + records, fields));
+                }
+            }
+            records += 1;
+        }
+        records
+    }
+
+    /// The input problem, if any record was short.
+    pub fn problem(&self, table: &str, file: &str) -> Option<InputProblem> {
+        let &(line, fields) = self.first.first()?;
+        let lines: Vec<String> = self.first.iter().map(|(l, _)| l.to_string()).collect();
+        let what = if self.count == 1 {
+            format!("1 record has fewer fields than the header's {} (it has {fields}): line {line}", self.expected)
+        } else {
+            let more = if self.count as usize > lines.len() { ", …" } else { "" };
+            format!(
+                "{} records have fewer fields than the header's {} (the first has {fields}): lines {}{more}",
+                self.count,
+                self.expected,
+                lines.join(", ")
+            )
+        };
+        Some(InputProblem::error(ProblemCode::FieldsMissing, file, what).table(table).line(line).count(self.count).help(
+            "every record needs a field for every column, and a blank line is a record too: write an empty \
+                 field (`,,`) for a missing value and drop blank lines. The missing fields are treated as missing \
+                 by the rules",
+        ))
+    }
+}
+
+/// Fields and end (its final newline, or the end of `buf`) of the record starting at
+/// `start` that holds quotes: delimiters and newlines inside quotes are text, and a doubled
+/// quote toggles twice.
+fn quoted_record(buf: &[u8], start: usize, delimiter: u8, quote: u8) -> (usize, usize) {
+    let mut quoted = false;
+    let mut fields = 1;
+    for (i, &b) in buf[start..].iter().enumerate() {
+        if b == quote {
+            quoted = !quoted;
+        } else if !quoted {
+            if b == delimiter {
+                fields += 1;
+            } else if b == b'\n' {
+                return (fields, start + i);
+            }
+        }
+    }
+    (fields, buf.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{record_boundary, ShortRecords};
+
+    #[test]
+    fn cuts_after_the_last_newline_outside_quotes() {
+        assert_eq!(record_boundary(b"a,b\nc,d\ne", b'"'), Some(8));
+        assert_eq!(record_boundary(b"a,\"x\ny\"\nc,\"p\nq", b'"'), Some(8), "the last newline is inside quotes");
+        assert_eq!(record_boundary(b"a,\"x\ny", b'"'), None, "no complete record");
+        assert_eq!(record_boundary(b"a,\"x\"\"y\"\nb", b'"'), Some(9), "doubled quotes are text");
+    }
+
+    #[test]
+    fn finds_records_with_fewer_fields() {
+        let mut s = ShortRecords::new(3);
+        let piece = b"a,b,c\r\n\r\na,b\n\"x,\ny\",b,c\n\"x,y\",b\na,b,c,d\n,,";
+        assert_eq!(s.scan(piece, b',', b'"', 2), 7);
+        assert_eq!(s.count, 3);
+        assert_eq!(s.first, vec![(3, 1), (4, 2), (6, 2)], "a blank line is a short record; quoted delimiters and newlines are text");
+        assert!(s.problem("activity", "activity.csv").unwrap().message.starts_with("3 records have fewer fields"));
+        let mut none = ShortRecords::new(3);
+        none.scan(b"a,b,c\n", b',', b'"', 2);
+        assert!(none.problem("activity", "activity.csv").is_none());
+    }
+}
