@@ -8,6 +8,7 @@
 
 use crate::checks::{pe, BreakdownRow, EvalCx, KeyedSum, Measure, Partial, Plan, RowPlan, Sample};
 use crate::codelist::Registry;
+use crate::dictionary::Dictionary;
 use crate::frame;
 use crate::package::problem::InputProblem;
 use crate::package::stream::Stream;
@@ -390,14 +391,25 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bo
     // `evaluated` first, as columns, so that `failing` (only judged on evaluated rows)
     // reads the mask instead of evaluating it again.
     let mut evaluated = Vec::new();
+    // Judged once per distinct value where the columns allow (see `dictionary`).
+    // (`SOTECHECK_NO_DICTIONARY=1` turns it off, to measure what it saves.)
+    let per_value_on = std::env::var_os("SOTECHECK_NO_DICTIONARY").is_none();
+    let mut dict = Dictionary::new(df.height());
+    if per_value_on {
+        let by: Vec<&str> = plans.iter().filter_map(|(_, p)| p.breakdown.as_deref()).collect();
+        dict.prepare(df, plans.iter().flat_map(|(_, p)| [&p.evaluated, &p.failing]), &by)?;
+    }
+    let mut per_value = |e: &Expr| -> PolarsResult<Expr> {
+        Ok(if per_value_on { dict.rewrite(df, e)? } else { None }.unwrap_or_else(|| e.clone()))
+    };
     for (k, (_, p)) in plans.iter().enumerate() {
         // A check may say `lit(true)` ("every row"); ANDed with a real column it stays a
         // full-length mask. (Line numbers start at 1, so this is true on every row.)
         // Nulls (from null inputs) count as false.
-        let ev = col(LINE).gt(lit(0u32)).and(p.evaluated.clone()).fill_null(lit(false));
+        let ev = col(LINE).gt(lit(0u32)).and(per_value(&p.evaluated)?).fill_null(lit(false));
         evaluated.push(ev.alias(format!("__e{k}")));
         cols.push(col(format!("__e{k}")));
-        cols.push(col(format!("__e{k}")).and(p.failing.clone()).fill_null(lit(false)).alias(format!("__f{k}")));
+        cols.push(col(format!("__e{k}")).and(per_value(&p.failing)?).fill_null(lit(false)).alias(format!("__f{k}")));
         if let Some(w) = &p.weight {
             cols.push(w.clone().cast(DataType::Float64).alias(format!("__w{k}")));
         }
@@ -405,7 +417,8 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bo
     // Without common-subexpression elimination: measured at 1 M and 10 M rows, it
     // materialised shared subexpressions (casts, dates as datetimes) as full columns,
     // costing 200 bytes a row of peak memory and no time saved.
-    let lf = df.clone().lazy().with_columns(evaluated).select(cols).with_comm_subexpr_elim(false);
+    let df = df.hstack(&dict.code_columns())?;
+    let lf = df.lazy().with_columns(evaluated).select(cols).with_comm_subexpr_elim(false);
     if std::env::var("SOTECHECK_DEBUG_PLAN").is_ok() {
         eprintln!("{}", lf.clone().describe_optimized_plan()?);
     }
@@ -437,7 +450,7 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bo
         .into_iter()
         .flatten()
         .collect();
-    let mut breakdowns = breakdowns(&masked, &wanted)?;
+    let mut breakdowns = breakdowns(&masked, &wanted, &dict)?;
     let mut measures = Vec::new();
     for (k, (_, p)) in plans.iter().enumerate() {
         let evaluated = frame::scalar_u64(&out, &format!("e{k}"))?;
@@ -478,13 +491,17 @@ fn finish_breakdown(mut m: Measure) -> Measure {
 /// Rows and weight by group, failing and in all, for each `(plan, by column, weighted)`.
 /// Rules breaking down by the same column share one group-by; its sums are masked (no
 /// filtered copy), and group keys become text only on the few grouped rows.
-fn breakdowns(masked: &DataFrame, wanted: &[(usize, &str, bool)]) -> PolarsResult<BTreeMap<usize, Vec<BreakdownRow>>> {
+fn breakdowns(masked: &DataFrame, wanted: &[(usize, &str, bool)], dict: &Dictionary) -> PolarsResult<BTreeMap<usize, Vec<BreakdownRow>>> {
     let mut by_column: BTreeMap<&str, Vec<(usize, bool)>> = BTreeMap::new();
     for &(k, by, weighted) in wanted {
         by_column.entry(by).or_default().push((k, weighted));
     }
     let mut result = BTreeMap::new();
     for (by, plans) in by_column {
+        if let Some((values, codes)) = dict.coded(by) {
+            result.extend(coded_breakdowns(masked, values, codes, &plans)?);
+            continue;
+        }
         let mut aggs = Vec::new();
         for &(k, weighted) in &plans {
             let (ev, fail) = (col(format!("__e{k}")), col(format!("__f{k}")));
@@ -522,6 +539,51 @@ fn breakdowns(masked: &DataFrame, wanted: &[(usize, &str, bool)]) -> PolarsResul
         }
     }
     Ok(result)
+}
+
+/// `breakdowns` by a column the dictionary coded: the masks are summed per code in one
+/// pass each, with no hashing (codes are dense), in row order.
+fn coded_breakdowns(
+    masked: &DataFrame,
+    values: &Series,
+    codes: &IdxCa,
+    plans: &[(usize, bool)],
+) -> PolarsResult<Vec<(usize, Vec<BreakdownRow>)>> {
+    let groups = frame::strings(&values.cast(&DataType::String)?);
+    let codes: Vec<usize> = codes.into_no_null_iter().map(|c| c as usize).collect();
+    let mut out = Vec::new();
+    for &(k, weighted) in plans {
+        let mask = |c: &str| -> PolarsResult<Vec<bool>> { Ok(frame::column(masked, c)?.bool()?.iter().map(|b| b == Some(true)).collect()) };
+        let (ev, fail) = (mask(&format!("__e{k}"))?, mask(&format!("__f{k}"))?);
+        let n = groups.len();
+        let (mut rows, mut frows) = (vec![0u64; n], vec![0u64; n]);
+        for ((&c, &e), &f) in codes.iter().zip(&ev).zip(&fail) {
+            rows[c] += e as u64;
+            frows[c] += f as u64;
+        }
+        let (total, failing) = if weighted {
+            let w = frame::column(masked, &format!("__w{k}"))?.f64()?.clone();
+            let (mut total, mut failing) = (vec![0.0f64; n], vec![0.0f64; n]);
+            for (((&c, &e), &f), w) in codes.iter().zip(&ev).zip(&fail).zip(w.iter()) {
+                let w = w.unwrap_or(0.0);
+                if e {
+                    total[c] += w;
+                }
+                if f {
+                    failing[c] += w;
+                }
+            }
+            (total, failing)
+        } else {
+            (rows.iter().map(|&r| r as f64).collect(), frows.iter().map(|&r| r as f64).collect())
+        };
+        let v = (0..n)
+            .filter(|&i| rows[i] > 0)
+            .map(|i| BreakdownRow { group: groups[i].clone(), rows: rows[i], failing_rows: frows[i], total: total[i], failing: failing[i] })
+            .collect();
+        out.push((k, v));
+    }
+    Ok(out)
 }
 
 fn base(rule: &Rule, pkg: &Package) -> Finding {

@@ -5,6 +5,7 @@ pub mod builtin;
 pub mod checks;
 pub mod cli;
 pub mod codelist;
+pub mod dictionary;
 pub mod engine;
 pub mod examples;
 pub mod frame;

@@ -1,0 +1,331 @@
+//! Evaluating row-rule expressions once per distinct value instead of once per row.
+//!
+//! Most columns the rules read hold few distinct values (service classes, municipalities,
+//! units, dates, ages), and most rules ask the same few questions of them (is the code in
+//! the list, a leaf, valid on the date, well-formed). A batch's column is coded once (a
+//! `u32` per row, one hash each); an expression whose columns are all coded, and whose
+//! value combinations are few, is evaluated by polars on the combinations (a small frame
+//! holding every one of them) and looked up per row by code. The rule's meaning is
+//! untouched: the same expression judges the same values. It relies on row expressions
+//! being elementwise (a row's result depends on that row alone), which `RowPlan` promises.
+
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Most value combinations an expression is evaluated on.
+const MAX_COMBINATIONS: usize = 1 << 16;
+/// A column is coded only if it holds at most this many distinct values or a quarter of
+/// its rows, whichever is more: small tables always, identifiers never.
+const MIN_DISTINCT_LIMIT: usize = 64;
+
+/// One batch's coded columns.
+pub struct Dictionary {
+    rows: usize,
+    /// `None`: tried, too many distinct values (or a type not coded).
+    coded: BTreeMap<String, Option<Coded>>,
+}
+
+struct Coded {
+    /// The distinct values, in order of first appearance, null (if any) among them.
+    values: Series,
+    /// Name of the code column added to the frame.
+    code_column: String,
+    codes: IdxCa,
+}
+
+impl Dictionary {
+    pub fn new(rows: usize) -> Self {
+        Dictionary { rows, coded: BTreeMap::new() }
+    }
+
+    /// Codes, in parallel, every column that the expressions read (and that a rewrite may
+    /// use); `rewrite` then finds them ready.
+    /// `also`: columns wanted coded for another use (breakdowns).
+    pub fn prepare<'a>(&mut self, df: &DataFrame, exprs: impl IntoIterator<Item = &'a Expr>, also: &[&str]) -> PolarsResult<()> {
+        let mut wanted: Vec<PlSmallStr> = exprs.into_iter().filter_map(elementwise_roots).flatten().collect();
+        wanted.extend(also.iter().map(|&c| PlSmallStr::from(c)));
+        wanted.sort();
+        wanted.dedup();
+        wanted.retain(|r| !r.starts_with("__") && !self.coded.contains_key(r.as_str()));
+        let limit = self.rows.div_ceil(4).max(MIN_DISTINCT_LIMIT);
+        use rayon::prelude::*;
+        let coded: Vec<(PlSmallStr, Option<(Series, IdxCa)>)> = wanted
+            .into_par_iter()
+            .map(|name| {
+                let coded = match df.column(name.as_str()) {
+                    Ok(c) => encode(c.as_materialized_series(), limit)?,
+                    Err(_) => None,
+                };
+                Ok((name, coded))
+            })
+            .collect::<PolarsResult<_>>()?;
+        for (name, coded) in coded {
+            self.insert(&name, coded);
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, name: &str, coded: Option<(Series, IdxCa)>) {
+        let code_column = format!("__code_{}", self.coded.len());
+        self.coded.insert(name.to_string(), coded.map(|(values, codes)| Coded { values, code_column, codes }));
+    }
+
+    /// `e` as a lookup of its value on coded columns, when every column it reads can be
+    /// coded and their combinations are few; `None` keeps it as it is.
+    pub fn rewrite(&mut self, df: &DataFrame, e: &Expr) -> PolarsResult<Option<Expr>> {
+        let Some(roots) = elementwise_roots(e) else { return Ok(None) };
+        if roots.is_empty() || roots.iter().any(|r| r.starts_with("__")) {
+            return Ok(None);
+        }
+        let mut combinations = 1usize;
+        for r in &roots {
+            // (An empty table has nothing to look up.)
+            let Some(c) = self.code(df, r)?.filter(|c| !c.values.is_empty()) else { return Ok(None) };
+            combinations = combinations.saturating_mul(c.values.len());
+            // Never more combinations than rows, unless few (so small tables go this way too,
+            // and the tests cover it).
+            if combinations > MAX_COMBINATIONS.min(self.rows.max(4096)) {
+                return Ok(None);
+            }
+        }
+        // Every combination, the first root varying slowest.
+        let mut columns = Vec::with_capacity(roots.len());
+        let mut index = None;
+        let mut stride = combinations;
+        for r in &roots {
+            let c = self.coded[r.as_str()].as_ref().expect("coded above");
+            let n = c.values.len();
+            stride /= n;
+            let at = IdxCa::from_vec("".into(), (0..combinations).map(|i| ((i / stride) % n) as IdxSize).collect());
+            columns.push(c.values.take(&at)?.with_name(r.clone()).into_column());
+            let code = col(c.code_column.as_str());
+            let term = if stride == 1 { code } else { code * lit(stride as IdxSize) };
+            index = Some(match index {
+                None => term,
+                Some(i) => i + term,
+            });
+        }
+        let table = DataFrame::new(combinations, columns)?.lazy().select([e.clone().alias("__value")]).collect()?;
+        let table = table.column("__value")?.as_materialized_series().clone();
+        if table.len() != combinations {
+            // Not elementwise after all (an aggregate): leave it to polars.
+            return Ok(None);
+        }
+        let dtype = table.dtype().clone();
+        let table = Arc::new(table);
+        let lookup = index.expect("at least one root").map(
+            move |codes: Column| {
+                let codes = codes.as_materialized_series().idx()?.clone();
+                Ok(table.take(&codes)?.into_column())
+            },
+            move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
+        );
+        Ok(Some(lookup))
+    }
+
+    /// A coded column's distinct values and each row's code.
+    pub fn coded(&self, name: &str) -> Option<(&Series, &IdxCa)> {
+        self.coded.get(name)?.as_ref().map(|c| (&c.values, &c.codes))
+    }
+
+    /// The code columns made so far, to add to the frame the rewritten expressions run on.
+    pub fn code_columns(&self) -> Vec<Column> {
+        self.coded.values().flatten().map(|c| c.codes.clone().with_name(c.code_column.as_str().into()).into_column()).collect()
+    }
+
+    fn code(&mut self, df: &DataFrame, name: &str) -> PolarsResult<Option<&Coded>> {
+        if !self.coded.contains_key(name) {
+            let coded = match df.column(name) {
+                Ok(c) => encode(c.as_materialized_series(), self.rows.div_ceil(4).max(MIN_DISTINCT_LIMIT))?,
+                Err(_) => None,
+            };
+            self.insert(name, coded);
+        }
+        Ok(self.coded[name].as_ref())
+    }
+}
+
+/// The columns `e` reads, or `None` if it holds a node that is not elementwise (windows,
+/// aggregates of columns, filters, sorts, ...). Functions are trusted: row expressions are
+/// elementwise by `RowPlan`'s contract; this guard catches the plain mistakes.
+fn elementwise_roots(e: &Expr) -> Option<Vec<PlSmallStr>> {
+    let mut roots = Vec::new();
+    for node in e {
+        match node {
+            Expr::Column(name) => roots.push(name.clone()),
+            // A constant list (`is_in`'s right side) is an aggregate of a literal: fine.
+            Expr::Agg(_) if node.into_iter().all(|n| !matches!(n, Expr::Column(_))) => {}
+            Expr::Agg(_)
+            | Expr::Over { .. }
+            | Expr::Len
+            | Expr::Selector(_)
+            | Expr::Field(_)
+            | Expr::Element
+            | Expr::Slice { .. }
+            | Expr::Sort { .. }
+            | Expr::SortBy { .. }
+            | Expr::Gather { .. }
+            | Expr::Filter { .. }
+            | Expr::Explode { .. } => return None,
+            _ => {}
+        }
+    }
+    roots.sort();
+    roots.dedup();
+    Some(roots)
+}
+
+/// The distinct values of `s` and each row's index into them, or `None` past `limit`
+/// distinct values or for a type not coded. Integers and dates are coded by their offset
+/// from the smallest value (the values are then the whole range: no hashing); strings by
+/// their 16-byte view (see `string_codes`).
+fn encode(s: &Series, limit: usize) -> PolarsResult<Option<(Series, IdxCa)>> {
+    match s.dtype() {
+        DataType::String => {
+            let mut first_rows: Vec<Option<IdxSize>> = Vec::new();
+            let Some(codes) = string_codes(s.str()?, &mut first_rows, limit) else { return Ok(None) };
+            let at = IdxCa::from_iter_options("".into(), first_rows.into_iter());
+            Ok(Some((s.take(&at)?, IdxCa::from_vec("".into(), codes))))
+        }
+        d if d.is_integer() || matches!(d, DataType::Date) => {
+            let ints = s.to_physical_repr().cast(&DataType::Int64)?;
+            let ints = ints.i64()?;
+            let (Some(lo), Some(hi)) = (ints.min(), ints.max()) else { return Ok(None) };
+            let span = hi.checked_sub(lo).and_then(|d| usize::try_from(d).ok()).filter(|&d| d < MAX_COMBINATIONS);
+            let Some(span) = span else { return Ok(None) };
+            // Codes 0..=span are lo..=hi; null, if any, is span + 1.
+            let null_code = (span + 1) as IdxSize;
+            let codes: Vec<IdxSize> = if ints.null_count() == 0 {
+                ints.cont_slice().map(|v| v.iter().map(|&x| (x - lo) as IdxSize).collect()).unwrap_or_else(|_| {
+                    ints.into_no_null_iter().map(|x| (x - lo) as IdxSize).collect()
+                })
+            } else {
+                ints.iter().map(|x| x.map_or(null_code, |x| (x - lo) as IdxSize)).collect()
+            };
+            let mut range: Vec<Option<i64>> = (lo..=hi).map(Some).collect();
+            if ints.null_count() > 0 {
+                range.push(None);
+            }
+            let values = Int64Chunked::from_iter_options("".into(), range.into_iter()).into_series().cast(d)?;
+            Ok(Some((values, IdxCa::from_vec("".into(), codes))))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Codes a string column by first appearance; `first_rows` gets each distinct value's
+/// first row (`None` for null). Each row is looked up by its 16-byte view, which holds a
+/// short string itself and points a long one into a buffer: rows decoded from one Parquet
+/// dictionary share their views, so most rows cost one integer hash. A view seen for the
+/// first time in a chunk is looked up by its text, so a value stays one code wherever it
+/// is stored.
+/// Gives up early on columns that look like identifiers.
+fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit: usize) -> Option<Vec<IdxSize>> {
+    let mut by_view: PlHashMap<u128, IdxSize> = PlHashMap::new();
+    let mut by_text: PlHashMap<&str, IdxSize> = PlHashMap::new();
+    let mut null_code: Option<IdxSize> = None;
+    let mut codes = Vec::with_capacity(ca.len());
+    let mut row = 0usize;
+    for arr in ca.downcast_iter() {
+        // A long string's view points into its own chunk's buffers: views are compared
+        // within a chunk only.
+        by_view.clear();
+        for (view, value) in arr.views().iter().zip(arr.iter()) {
+            let Some(text) = value else {
+                let code = *null_code.get_or_insert_with(|| {
+                    first_rows.push(None);
+                    (first_rows.len() - 1) as IdxSize
+                });
+                codes.push(code);
+                row += 1;
+                continue;
+            };
+            let code = match by_view.get(&view.as_u128()) {
+                Some(&c) => c,
+                None => {
+                    let c = *by_text.entry(text).or_insert_with(|| {
+                        first_rows.push(Some(row as IdxSize));
+                        (first_rows.len() - 1) as IdxSize
+                    });
+                    by_view.insert(view.as_u128(), c);
+                    c
+                }
+            };
+            codes.push(code);
+            row += 1;
+            // Identifiers: after a sample, most views new.
+            if first_rows.len() > limit || (row == 4096 && by_view.len() > 2048) {
+                return None;
+            }
+        }
+    }
+    Some(codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dictionary;
+    use polars::prelude::*;
+
+    #[test]
+    fn a_rewritten_expression_gives_the_same_values() {
+        let df = df!(
+            "code" => [Some("a"), Some("b"), None, Some("a"), Some("c"), Some("b")],
+            "age" => [Some(1i64), Some(130), Some(5), None, Some(7), Some(1)],
+            "id" => ["1", "2", "3", "4", "5", "6"],
+        )
+        .unwrap();
+        let exprs = [
+            col("code").is_in(lit(Series::new("".into(), ["a", "c"])).implode(false), false),
+            col("code").eq(lit("b")).and(col("age").gt(lit(100i64))),
+            col("code").is_null().or(col("age").is_null()),
+            col("id").eq(lit("3")),
+        ];
+        let mut dict = Dictionary::new(df.height());
+        for e in exprs {
+            let direct = df.clone().lazy().select([e.clone().alias("v")]).collect().unwrap();
+            let Some(rewritten) = dict.rewrite(&df, &e).unwrap() else {
+                panic!("not rewritten: {e:?}")
+            };
+            let with_codes = df.hstack(&dict.code_columns()).unwrap();
+            let looked_up = with_codes.lazy().select([rewritten.alias("v")]).collect().unwrap();
+            assert_eq!(direct, looked_up, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn windows_and_column_aggregates_are_not_rewritten() {
+        let df = df!("code" => ["a", "b", "a"]).unwrap();
+        let mut dict = Dictionary::new(df.height());
+        assert!(dict.rewrite(&df, &col("code").eq(col("code").max())).unwrap().is_none());
+        assert!(dict.rewrite(&df, &col("code").eq(lit("a")).sum().over([col("code")]).unwrap()).unwrap().is_none());
+        assert!(dict.rewrite(&df, &len().gt(lit(2))).unwrap().is_none());
+    }
+
+    #[test]
+    fn long_strings_in_several_chunks_keep_their_own_codes() {
+        // Same length and prefix, each in its own chunk: their views differ only by offset
+        // and buffer, which mean nothing across chunks.
+        let mut df = df!("unit" => ["1.2.246.10.02116752.10.1"]).unwrap();
+        for u in ["1.2.246.10.02116752.10.2", "1.2.246.10.02116752.10.1", "1.2.246.10.02116752.10.9"] {
+            df.vstack_mut(&df!("unit" => [u]).unwrap()).unwrap();
+        }
+        assert_eq!(df.column("unit").unwrap().as_materialized_series().n_chunks(), 4);
+        let e = col("unit").eq(lit("1.2.246.10.02116752.10.9"));
+        let mut dict = Dictionary::new(df.height());
+        let rewritten = dict.rewrite(&df, &e).unwrap().expect("coded");
+        let looked_up = df.hstack(&dict.code_columns()).unwrap().lazy().select([rewritten.alias("v")]).collect().unwrap();
+        let v: Vec<Option<bool>> = looked_up.column("v").unwrap().bool().unwrap().iter().collect();
+        assert_eq!(v, [Some(false), Some(false), Some(false), Some(true)]);
+        assert_eq!(dict.coded("unit").unwrap().0.len(), 3);
+    }
+
+    #[test]
+    fn identifiers_are_not_coded() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("E{i}")).collect();
+        let df = df!("id" => ids).unwrap();
+        let mut dict = Dictionary::new(df.height());
+        assert!(dict.rewrite(&df, &col("id").eq(lit("E1"))).unwrap().is_none());
+    }
+}
