@@ -197,9 +197,9 @@ fn encode(s: &Series, limit: usize) -> PolarsResult<Option<(Series, IdxCa)>> {
             // Codes 0..=span are lo..=hi; null, if any, is span + 1.
             let null_code = (span + 1) as IdxSize;
             let codes: Vec<IdxSize> = if ints.null_count() == 0 {
-                ints.cont_slice().map(|v| v.iter().map(|&x| (x - lo) as IdxSize).collect()).unwrap_or_else(|_| {
-                    ints.into_no_null_iter().map(|x| (x - lo) as IdxSize).collect()
-                })
+                ints.cont_slice()
+                    .map(|v| v.iter().map(|&x| (x - lo) as IdxSize).collect())
+                    .unwrap_or_else(|_| ints.into_no_null_iter().map(|x| (x - lo) as IdxSize).collect())
             } else {
                 ints.iter().map(|x| x.map_or(null_code, |x| (x - lo) as IdxSize)).collect()
             };
@@ -285,9 +285,7 @@ mod tests {
         let mut dict = Dictionary::new(df.height());
         for e in exprs {
             let direct = df.clone().lazy().select([e.clone().alias("v")]).collect().unwrap();
-            let Some(rewritten) = dict.rewrite(&df, &e).unwrap() else {
-                panic!("not rewritten: {e:?}")
-            };
+            let Some(rewritten) = dict.rewrite(&df, &e).unwrap() else { panic!("not rewritten: {e:?}") };
             let with_codes = df.hstack(&dict.code_columns()).unwrap();
             let looked_up = with_codes.lazy().select([rewritten.alias("v")]).collect().unwrap();
             assert_eq!(direct, looked_up, "{e:?}");

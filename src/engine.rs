@@ -399,9 +399,8 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bo
         let by: Vec<&str> = plans.iter().filter_map(|(_, p)| p.breakdown.as_deref()).collect();
         dict.prepare(df, plans.iter().flat_map(|(_, p)| [&p.evaluated, &p.failing]), &by)?;
     }
-    let mut per_value = |e: &Expr| -> PolarsResult<Expr> {
-        Ok(if per_value_on { dict.rewrite(df, e)? } else { None }.unwrap_or_else(|| e.clone()))
-    };
+    let mut per_value =
+        |e: &Expr| -> PolarsResult<Expr> { Ok(if per_value_on { dict.rewrite(df, e)? } else { None }.unwrap_or_else(|| e.clone())) };
     for (k, (_, p)) in plans.iter().enumerate() {
         // A check may say `lit(true)` ("every row"); ANDed with a real column it stays a
         // full-length mask. (Line numbers start at 1, so this is true on every row.)

@@ -26,8 +26,8 @@ pub(crate) fn record_boundary(buf: &[u8], quote: u8) -> Option<usize> {
 }
 
 /// Calls `each` with consecutive pieces of the file from `start`, each ending at a record
-/// boundary and about `piece_bytes` long (longer when one record is), until it returns
-/// `false`.
+/// boundary and holding about `piece_bytes` (at least one record, however long), until it
+/// returns `false`.
 pub(crate) fn pieces<E: From<std::io::Error>>(
     path: &Path,
     start: u64,
@@ -37,20 +37,29 @@ pub(crate) fn pieces<E: From<std::io::Error>>(
 ) -> Result<(), E> {
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
-    let mut buf: Vec<u8> = Vec::with_capacity(piece_bytes + (1 << 16));
+    let piece_bytes = piece_bytes.max(1);
+    let mut buf: Vec<u8> = Vec::with_capacity(piece_bytes.min(1 << 30) + (1 << 16));
     let mut eof = false;
+    // Whether the buffer was found to hold no whole record.
     let mut too_short = false;
-    while !eof {
-        // Fill to the piece size (the carried tail of the last piece is already in). After a
-        // read without a whole record, read as much again, so that a record far longer than
-        // a piece costs a few reads, not one per 4 KB.
-        let want = if too_short { buf.len() } else { piece_bytes.saturating_sub(buf.len()) }.max(1 << 12);
-        let got = (&mut file).take(want as u64).read_to_end(&mut buf)?;
-        eof = got == 0 || got < want;
-        let cut = if eof { Some(buf.len()) } else { record_boundary(&buf, quote) };
-        let Some(cut) = cut else {
-            too_short = true;
-            continue;
+    loop {
+        if !eof && (buf.len() < piece_bytes || too_short) {
+            // Fill to the piece size; without a whole record, read as much again, so that a
+            // record far longer than a piece costs a few reads, not one per 4 KB.
+            let want = if too_short { buf.len() } else { piece_bytes - buf.len() }.max(1 << 12);
+            let got = (&mut file).take(want as u64).read_to_end(&mut buf)?;
+            eof = got < want;
+        }
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let cut = match boundary_near(&buf, piece_bytes, quote) {
+            Some(c) => c,
+            None if eof => buf.len(),
+            None => {
+                too_short = true;
+                continue;
+            }
         };
         too_short = false;
         if !each(&buf[..cut])? {
@@ -58,7 +67,23 @@ pub(crate) fn pieces<E: From<std::io::Error>>(
         }
         buf.drain(..cut);
     }
-    Ok(())
+}
+
+/// Where to cut `buf` for a piece of about `size` bytes: the last record boundary within
+/// the first `size` bytes, else the first one after them.
+fn boundary_near(buf: &[u8], size: usize, quote: u8) -> Option<usize> {
+    if let Some(c) = record_boundary(&buf[..size.min(buf.len())], quote) {
+        return Some(c);
+    }
+    let mut quoted = false;
+    for (i, &b) in buf.iter().enumerate() {
+        if b == quote {
+            quoted = !quoted;
+        } else if b == b'\n' && !quoted && i + 1 >= size.min(buf.len()) {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 /// Records with fewer fields than the header; merges over pieces read in file order.
@@ -149,7 +174,7 @@ fn quoted_record(buf: &[u8], start: usize, delimiter: u8, quote: u8) -> (usize, 
 
 #[cfg(test)]
 mod tests {
-    use super::{record_boundary, ShortRecords};
+    use super::{boundary_near, record_boundary, ShortRecords};
 
     #[test]
     fn cuts_after_the_last_newline_outside_quotes() {
@@ -157,6 +182,14 @@ mod tests {
         assert_eq!(record_boundary(b"a,\"x\ny\"\nc,\"p\nq", b'"'), Some(8), "the last newline is inside quotes");
         assert_eq!(record_boundary(b"a,\"x\ny", b'"'), None, "no complete record");
         assert_eq!(record_boundary(b"a,\"x\"\"y\"\nb", b'"'), Some(9), "doubled quotes are text");
+    }
+
+    #[test]
+    fn pieces_hold_about_their_size_and_at_least_one_record() {
+        assert_eq!(boundary_near(b"a,b\nc,d\ne,f\n", 5, b'"'), Some(4));
+        assert_eq!(boundary_near(b"a,b\nc,d\ne,f\n", 1, b'"'), Some(4), "one record however small the piece");
+        assert_eq!(boundary_near(b"\"x\ny\",b\nc,d\n", 3, b'"'), Some(8), "not inside quotes");
+        assert_eq!(boundary_near(b"a,\"x\ny", 3, b'"'), None);
     }
 
     #[test]
