@@ -43,7 +43,7 @@ impl Dictionary {
     /// use); `rewrite` then finds them ready.
     /// `also`: columns wanted coded for another use (breakdowns).
     pub fn prepare<'a>(&mut self, df: &DataFrame, exprs: impl IntoIterator<Item = &'a Expr>, also: &[&str]) -> PolarsResult<()> {
-        let mut wanted: Vec<PlSmallStr> = exprs.into_iter().filter_map(elementwise_roots).flatten().collect();
+        let mut wanted: Vec<PlSmallStr> = exprs.into_iter().filter(|e| costly(e)).filter_map(elementwise_roots).flatten().collect();
         wanted.extend(also.iter().map(|&c| PlSmallStr::from(c)));
         wanted.sort();
         wanted.dedup();
@@ -75,6 +75,9 @@ impl Dictionary {
     /// coded and their combinations are few; `None` keeps it as it is.
     pub fn rewrite(&mut self, df: &DataFrame, e: &Expr) -> PolarsResult<Option<Expr>> {
         let Some(roots) = elementwise_roots(e) else { return Ok(None) };
+        if !costly(e) {
+            return Ok(None);
+        }
         if roots.is_empty() || roots.iter().any(|r| r.starts_with("__")) {
             return Ok(None);
         }
@@ -144,6 +147,17 @@ impl Dictionary {
         }
         Ok(self.coded[name].as_ref())
     }
+}
+
+/// Whether `e` costs more per row than a lookup (about a gather): a membership test, a
+/// string function, a cast. Null tests, negations and comparisons run on whole words of
+/// bits or numbers, faster than looking anything up.
+fn costly(e: &Expr) -> bool {
+    e.into_iter().any(|n| match n {
+        Expr::Function { function, .. } => !matches!(function.to_string().as_str(), "is_null" | "is_not_null" | "not" | "fill_null"),
+        Expr::Cast { .. } => true,
+        _ => false,
+    })
 }
 
 /// The columns `e` reads, or `None` if it holds a node that is not elementwise (windows,
@@ -276,11 +290,12 @@ mod tests {
             "id" => ["1", "2", "3", "4", "5", "6"],
         )
         .unwrap();
+        let in_ac = || col("code").is_in(lit(Series::new("".into(), ["a", "c"])).implode(false), false);
         let exprs = [
-            col("code").is_in(lit(Series::new("".into(), ["a", "c"])).implode(false), false),
-            col("code").eq(lit("b")).and(col("age").gt(lit(100i64))),
-            col("code").is_null().or(col("age").is_null()),
-            col("id").eq(lit("3")),
+            in_ac(),
+            in_ac().not().and(col("age").gt(lit(100i64))),
+            in_ac().or(col("age").is_null()),
+            col("id").cast(DataType::Int64).eq(lit(3i64)),
         ];
         let mut dict = Dictionary::new(df.height());
         for e in exprs {
@@ -293,12 +308,22 @@ mod tests {
     }
 
     #[test]
+    fn cheap_expressions_are_left_as_they_are() {
+        let df = df!("code" => [Some("a"), None], "age" => [1i64, 2]).unwrap();
+        let mut dict = Dictionary::new(df.height());
+        for e in [col("code").is_null().or(col("age").gt(lit(1i64))), col("code").is_not_null().not()] {
+            assert!(dict.rewrite(&df, &e).unwrap().is_none(), "{e:?}");
+        }
+    }
+
+    #[test]
     fn windows_and_column_aggregates_are_not_rewritten() {
         let df = df!("code" => ["a", "b", "a"]).unwrap();
         let mut dict = Dictionary::new(df.height());
-        assert!(dict.rewrite(&df, &col("code").eq(col("code").max())).unwrap().is_none());
-        assert!(dict.rewrite(&df, &col("code").eq(lit("a")).sum().over([col("code")]).unwrap()).unwrap().is_none());
-        assert!(dict.rewrite(&df, &len().gt(lit(2))).unwrap().is_none());
+        let is_a = || col("code").cast(DataType::String).eq(lit("a"));
+        assert!(dict.rewrite(&df, &is_a().eq(col("code").max())).unwrap().is_none());
+        assert!(dict.rewrite(&df, &is_a().sum().over([col("code")]).unwrap()).unwrap().is_none());
+        assert!(dict.rewrite(&df, &is_a().and(len().gt(lit(2)))).unwrap().is_none());
     }
 
     #[test]
@@ -310,7 +335,7 @@ mod tests {
             df.vstack_mut(&df!("unit" => [u]).unwrap()).unwrap();
         }
         assert_eq!(df.column("unit").unwrap().as_materialized_series().n_chunks(), 4);
-        let e = col("unit").eq(lit("1.2.246.10.02116752.10.9"));
+        let e = col("unit").cast(DataType::String).eq(lit("1.2.246.10.02116752.10.9"));
         let mut dict = Dictionary::new(df.height());
         let rewritten = dict.rewrite(&df, &e).unwrap().expect("coded");
         let looked_up = df.hstack(&dict.code_columns()).unwrap().lazy().select([rewritten.alias("v")]).collect().unwrap();
@@ -324,6 +349,6 @@ mod tests {
         let ids: Vec<String> = (0..1000).map(|i| format!("E{i}")).collect();
         let df = df!("id" => ids).unwrap();
         let mut dict = Dictionary::new(df.height());
-        assert!(dict.rewrite(&df, &col("id").eq(lit("E1"))).unwrap().is_none());
+        assert!(dict.rewrite(&df, &col("id").cast(DataType::String).eq(lit("E1"))).unwrap().is_none());
     }
 }

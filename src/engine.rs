@@ -540,8 +540,9 @@ fn breakdowns(masked: &DataFrame, wanted: &[(usize, &str, bool)], dict: &Diction
     Ok(result)
 }
 
-/// `breakdowns` by a column the dictionary coded: the masks are summed per code in one
-/// pass each, with no hashing (codes are dense), in row order.
+/// `breakdowns` by a column the dictionary coded: rows are counted per code (dense, no
+/// hashing) once, and each rule's counts are taken from that by visiting only the rows
+/// its masks set apart (the few not evaluated, the few failing), a word of bits at a time.
 fn coded_breakdowns(
     masked: &DataFrame,
     values: &Series,
@@ -550,25 +551,32 @@ fn coded_breakdowns(
 ) -> PolarsResult<Vec<(usize, Vec<BreakdownRow>)>> {
     let groups = frame::strings(&values.cast(&DataType::String)?);
     let codes: Vec<usize> = codes.into_no_null_iter().map(|c| c as usize).collect();
+    let n = groups.len();
+    let mut all = vec![0u64; n];
+    for &c in &codes {
+        all[c] += 1;
+    }
+    let mask = |name: &str| -> PolarsResult<BooleanChunked> {
+        let m = frame::column(masked, name)?.bool()?.clone();
+        // The masks are filled (no nulls); should one not be, a null counts as false.
+        Ok(if m.null_count() > 0 { m.fill_null_with_values(false)? } else { m })
+    };
     let mut out = Vec::new();
     for &(k, weighted) in plans {
-        let mask = |c: &str| -> PolarsResult<Vec<bool>> { Ok(frame::column(masked, c)?.bool()?.iter().map(|b| b == Some(true)).collect()) };
         let (ev, fail) = (mask(&format!("__e{k}"))?, mask(&format!("__f{k}"))?);
-        let n = groups.len();
-        let (mut rows, mut frows) = (vec![0u64; n], vec![0u64; n]);
-        for ((&c, &e), &f) in codes.iter().zip(&ev).zip(&fail) {
-            rows[c] += e as u64;
-            frows[c] += f as u64;
-        }
+        let mut rows = all.clone();
+        for_true_rows(&!&ev, |i| rows[codes[i]] -= 1);
+        let mut frows = vec![0u64; n];
+        for_true_rows(&fail, |i| frows[codes[i]] += 1);
         let (total, failing) = if weighted {
             let w = frame::column(masked, &format!("__w{k}"))?.f64()?.clone();
             let (mut total, mut failing) = (vec![0.0f64; n], vec![0.0f64; n]);
-            for (((&c, &e), &f), w) in codes.iter().zip(&ev).zip(&fail).zip(w.iter()) {
+            for (((&c, e), f), w) in codes.iter().zip(ev.iter()).zip(fail.iter()).zip(w.iter()) {
                 let w = w.unwrap_or(0.0);
-                if e {
+                if e == Some(true) {
                     total[c] += w;
                 }
-                if f {
+                if f == Some(true) {
                     failing[c] += w;
                 }
             }
@@ -583,6 +591,17 @@ fn coded_breakdowns(
         out.push((k, v));
     }
     Ok(out)
+}
+
+/// Calls `each` with the index of every row where `mask` (without nulls) is true.
+fn for_true_rows(mask: &BooleanChunked, mut each: impl FnMut(usize)) {
+    let mut offset = 0;
+    for arr in mask.downcast_iter() {
+        for i in arr.values().true_idx_iter() {
+            each(offset + i);
+        }
+        offset += arr.len();
+    }
 }
 
 fn base(rule: &Rule, pkg: &Package) -> Finding {

@@ -150,27 +150,38 @@ impl IdentityCodeLeak {
         if text_cols.is_empty() {
             return Ok(m);
         }
-        // A byte scan in Rust flags the rows that may hold a code (a sign character with
+        // A byte scan in Rust finds the rows that may hold a code (a sign character with
         // six digits before and three after); only those reach the regex and the check
-        // character. Measured at 10 M rows: about six times faster than polars' regex
-        // `contains`, and values shorter than a code cost one comparison.
+        // character. Values shorter than a code are passed over by their view's length,
+        // without reading them. Measured at 10 M rows: about six times faster than polars'
+        // regex `contains`, and rows are collected as indices, not as a mask per column.
         use rayon::prelude::*;
-        let flags: Vec<BooleanChunked> = text_cols
+        let per_column: Vec<Vec<IdxSize>> = text_cols
             .par_iter()
             .map(|c| {
                 let ca = df.column(c).and_then(|s| s.str().cloned()).map_err(pe)?;
-                Ok(ca.iter().map(|v| v.is_some_and(may_hold)).collect::<BooleanChunked>())
+                let mut rows = Vec::new();
+                let mut offset = 0;
+                for arr in ca.downcast_iter() {
+                    for (i, view) in arr.views().iter().enumerate() {
+                        if view.length >= 11 && arr.get(i).is_some_and(may_hold) {
+                            rows.push((offset + i) as IdxSize);
+                        }
+                    }
+                    offset += arr.len();
+                }
+                Ok(rows)
             })
             .collect::<Result<_, String>>()?;
-        let Some(any) = flags.into_iter().reduce(|a, b| &a | &b) else {
-            return Ok(m);
-        };
-        if !any.any() {
+        let mut rows: Vec<IdxSize> = per_column.into_iter().flatten().collect();
+        if rows.is_empty() {
             return Ok(m);
         }
+        rows.sort_unstable();
+        rows.dedup();
         let mut sel = vec![crate::package::LINE.to_string()];
         sel.extend(text_cols.iter().cloned());
-        let cand = df.select(sel).and_then(|d| d.filter(&any)).map_err(pe)?;
+        let cand = df.select(sel).and_then(|d| d.take(&IdxCa::from_vec("".into(), rows))).map_err(pe)?;
         let lines = crate::frame::u64s(&crate::frame::column(&cand, crate::package::LINE).map_err(pe)?).map_err(pe)?;
         let cols: Vec<Vec<Option<String>>> = text_cols
             .iter()
