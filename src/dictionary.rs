@@ -243,8 +243,10 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
     let mut row = 0usize;
     for arr in ca.downcast_iter() {
         // A long string's view points into its own chunk's buffers: views are compared
-        // within a chunk only.
+        // within a chunk only. Where long views seldom repeat (text parsed from CSV: one
+        // buffer position per row), they are not kept, and the text decides alone.
         by_view.clear();
+        let (mut long_views, mut long_new) = (0usize, 0usize);
         for (view, value) in arr.views().iter().zip(arr.iter()) {
             let Some(text) = value else {
                 let code = *null_code.get_or_insert_with(|| {
@@ -255,21 +257,31 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
                 row += 1;
                 continue;
             };
-            let code = match by_view.get(&view.as_u128()) {
-                Some(&c) => c,
-                None => {
-                    let c = *by_text.entry(text).or_insert_with(|| {
-                        first_rows.push(Some(row as IdxSize));
-                        (first_rows.len() - 1) as IdxSize
-                    });
-                    by_view.insert(view.as_u128(), c);
-                    c
+            let mut by_text = |text| {
+                *by_text.entry(text).or_insert_with(|| {
+                    first_rows.push(Some(row as IdxSize));
+                    (first_rows.len() - 1) as IdxSize
+                })
+            };
+            let long = view.length > 12;
+            let code = if long && long_views >= 1024 && long_new * 2 > long_views {
+                by_text(text)
+            } else {
+                long_views += long as usize;
+                match by_view.get(&view.as_u128()) {
+                    Some(&c) => c,
+                    None => {
+                        long_new += long as usize;
+                        let c = by_text(text);
+                        by_view.insert(view.as_u128(), c);
+                        c
+                    }
                 }
             };
             codes.push(code);
             row += 1;
-            // Identifiers: after a sample, most views new.
-            if first_rows.len() > limit || (row == 4096 && by_view.len() > 2048) {
+            // Identifiers: after a sample, most values new.
+            if first_rows.len() > limit || (row == 4096 && first_rows.len() > 2048) {
                 return None;
             }
         }
