@@ -28,7 +28,6 @@ use super::{pe, with_filter, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
 use crate::package::LINE;
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
-use std::collections::HashSet;
 use std::rc::Rc;
 
 #[derive(Debug, Clone)]
@@ -94,13 +93,17 @@ impl Unique {
         // that share both hashes (128 bits) are the duplicates. Two distinct keys collide
         // with a probability of about n² / 2¹²⁹ (10⁻²³ at 100 M rows), so the count is exact
         // in practice, and no key text needs to be held.
+        use rayon::slice::ParallelSliceMut;
         let mut sorted = h1.clone();
-        sorted.sort_unstable();
-        let repeated: HashSet<u64> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        sorted.par_sort_unstable();
+        let repeated: PlHashSet<u64> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
         drop(sorted);
-        let mut candidates: Vec<(u64, u64, u64)> =
-            (0..h1.len()).filter(|&i| repeated.contains(&h1[i])).map(|i| (h1[i], h2[i], lines[i] as u64)).collect();
-        candidates.sort_unstable();
+        let mut candidates: Vec<(u64, u64, u64)> = if repeated.is_empty() {
+            Vec::new()
+        } else {
+            (0..h1.len()).filter(|&i| repeated.contains(&h1[i])).map(|i| (h1[i], h2[i], lines[i] as u64)).collect()
+        };
+        candidates.par_sort_unstable();
         let mut failing_lines: Vec<u64> = candidates
             .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
             .filter(|run| run.len() > 1)
