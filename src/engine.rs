@@ -416,7 +416,7 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bo
     // Without common-subexpression elimination: measured at 1 M and 10 M rows, it
     // materialised shared subexpressions (casts, dates as datetimes) as full columns,
     // costing 200 bytes a row of peak memory and no time saved.
-    let df = df.hstack(&dict.code_columns())?;
+    let df = df.hstack(&dict.code_columns(df))?;
     let lf = df.lazy().with_columns(evaluated).select(cols).with_comm_subexpr_elim(false);
     if std::env::var("SOTECHECK_DEBUG_PLAN").is_ok() {
         eprintln!("{}", lf.clone().describe_optimized_plan()?);
