@@ -117,7 +117,11 @@ impl Dictionary {
             });
         }
         let index = index.expect("at least one root");
-        let table = DataFrame::new(combinations, columns)?.lazy().select([e.clone().alias("__value")]).collect()?;
+        // Combinations pair values that may never meet in a row; should the expression fail
+        // on one, the rows are judged directly instead (and fail there only if they must).
+        let Ok(table) = DataFrame::new(combinations, columns)?.lazy().select([e.clone().alias("__value")]).collect() else {
+            return Ok(None);
+        };
         let table = table.column("__value")?.as_materialized_series().clone();
         if table.len() != combinations {
             // Not elementwise after all (an aggregate): leave it to polars.
