@@ -44,7 +44,9 @@ pub(crate) enum Source {
     Parquet {
         path: PathBuf,
         rows: usize,
-        batch_rows: usize,
+        /// Each batch's first row and rows, along row-group boundaries where the groups
+        /// are no larger than a batch.
+        batches: Vec<(usize, usize)>,
     },
 }
 
@@ -87,12 +89,42 @@ impl Source {
     }
 
     pub(crate) fn parquet(path: &Path, batch_bytes: usize) -> PolarsResult<Source> {
-        let n = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), Default::default())?
-            .select([len().cast(DataType::UInt64).alias("n")])
-            .collect()?;
-        let rows = crate::frame::scalar_u64(&n, "n")? as usize;
-        Ok(Source::Parquet { path: path.to_path_buf(), rows, batch_rows: (batch_bytes / 64).max(1) })
+        let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+        let groups: Vec<usize> = reader.get_metadata()?.row_groups.iter().map(|g| g.num_rows()).collect();
+        let rows = groups.iter().sum();
+        Ok(Source::Parquet { path: path.to_path_buf(), rows, batches: parquet_batches(&groups, (batch_bytes / 64).max(1)) })
     }
+}
+
+/// Batches of about `batch_rows` made of whole row groups (cut at the boundary nearest the
+/// size), so that no group is
+/// decompressed twice (once for each batch it would straddle); a group larger than a batch
+/// is sliced.
+fn parquet_batches(groups: &[usize], batch_rows: usize) -> Vec<(usize, usize)> {
+    let mut batches = Vec::new();
+    let (mut start, mut len) = (0, 0);
+    for &g in groups {
+        // Cut at the boundary nearest the batch size.
+        if len > 0 && len + g / 2 > batch_rows {
+            batches.push((start, len));
+            (start, len) = (start + len, 0);
+        }
+        if g > batch_rows {
+            let mut done = 0;
+            while done < g {
+                let n = (g - done).min(batch_rows);
+                batches.push((start, n));
+                start += n;
+                done += n;
+            }
+        } else {
+            len += g;
+        }
+    }
+    if len > 0 || batches.is_empty() {
+        batches.push((start, len));
+    }
+    batches
 }
 
 impl Source {
@@ -136,15 +168,12 @@ impl Stream {
         let mut short = None;
         match &self.source {
             Source::Csv { .. } => short = self.csv_batches(&mut on_batch)?,
-            Source::Parquet { path, rows, batch_rows } => {
-                let mut offset = 0;
-                loop {
-                    let n = (*rows - offset).min(*batch_rows);
+            Source::Parquet { path, batches, .. } => {
+                for &(offset, n) in batches {
                     let lf = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), Default::default())?
                         .slice(offset as i64, n as IdxSize)
                         .with_row_index(LINE, Some(offset as IdxSize + 1));
-                    offset += n;
-                    if !on_batch(lf)? || offset >= *rows {
+                    if !on_batch(lf)? {
                         break;
                     }
                 }
@@ -249,5 +278,19 @@ impl Stream {
             on_batch(empty.lazy())?;
         }
         Ok(short.problem(self.spec.name, &self.file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parquet_batches;
+
+    #[test]
+    fn parquet_batches_follow_row_groups() {
+        assert_eq!(parquet_batches(&[4, 4, 4, 4, 4], 10), vec![(0, 12), (12, 8)]);
+        assert_eq!(parquet_batches(&[4, 4, 4, 4, 4], 9), vec![(0, 8), (8, 8), (16, 4)]);
+        assert_eq!(parquet_batches(&[3, 25, 2], 10), vec![(0, 3), (3, 10), (13, 10), (23, 5), (28, 2)], "a large group is sliced");
+        assert_eq!(parquet_batches(&[], 10), vec![(0, 0)], "an empty file is one empty batch");
+        assert_eq!(parquet_batches(&[0, 0], 10), vec![(0, 0)]);
     }
 }
