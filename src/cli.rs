@@ -65,7 +65,7 @@ pub enum Command {
         samples: usize,
         /// Tables in files larger than this are read in batches while the rules run, so
         /// memory stays flat however large the table (e.g. `256M`, `1G`; `0`: every table).
-        #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+        #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
         batch_over: u64,
         /// About how much of a streamed file each batch holds (e.g. `64M`).
         #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]

@@ -68,8 +68,11 @@ pub struct Batching {
 impl Default for Batching {
     fn default() -> Self {
         // Measured at 10 M activity rows: 64 MB batches (≈ 750 000 rows) keep both cores
-        // busy inside each batch while holding peak memory near a few hundred MB.
-        Batching { over_bytes: 256 << 20, batch_bytes: 64 << 20 }
+        // busy inside each batch while holding peak memory near a few hundred MB. Any file
+        // larger than one batch is streamed: measured at 1 M and 3 M rows, streaming was
+        // faster than reading whole (the fused rules overlap the aggregates; 0.6 -> 0.5 s,
+        // 1.8 -> 1.5 s) and took half the memory at 3 M rows.
+        Batching { over_bytes: 64 << 20, batch_bytes: 64 << 20 }
     }
 }
 
