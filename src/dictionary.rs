@@ -3,11 +3,12 @@
 //! Most columns the rules read hold few distinct values (service classes, municipalities,
 //! units, dates, ages), and most rules ask the same few questions of them (is the code in
 //! the list, a leaf, valid on the date, well-formed). A batch's column is coded once (a
-//! `u32` per row, one hash each); an expression whose columns are all coded, and whose
-//! value combinations are few, is evaluated by polars on the combinations (a small frame
-//! holding every one of them) and looked up per row by code. The rule's meaning is
-//! untouched: the same expression judges the same values. It relies on row expressions
-//! being elementwise (a row's result depends on that row alone), which `RowPlan` promises.
+//! `u32` per row: strings by their view, integers and dates by offset); a costly
+//! expression whose columns are all coded, and whose value combinations are few, is
+//! evaluated by polars on the combinations (a small frame holding every one of them) and
+//! looked up per row by code. The rule's meaning is untouched: the same expression judges
+//! the same values. It relies on row expressions being elementwise (a row's result depends
+//! on that row alone), which `RowPlan` promises. The engine also counts breakdowns per code.
 
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -92,8 +93,10 @@ impl Dictionary {
                 return Ok(None);
             }
         }
-        // Every combination, the first root varying slowest.
+        // Every combination, the first root varying slowest; each row's combination is its
+        // codes in the same mixed radix (polars arithmetic, beside the other expressions).
         let mut columns = Vec::with_capacity(roots.len());
+        let mut index: Option<Expr> = None;
         let mut stride = combinations;
         for r in &roots {
             let c = self.coded[r.as_str()].as_ref().expect("coded above");
@@ -101,14 +104,6 @@ impl Dictionary {
             stride /= n;
             let at = IdxCa::from_vec("".into(), (0..combinations).map(|i| ((i / stride) % n) as IdxSize).collect());
             columns.push(c.values.take(&at)?.with_name(r.clone()).into_column());
-        }
-        // Each row's combination: the codes in mixed radix (polars arithmetic, in parallel
-        // with the other expressions).
-        let mut index: Option<Expr> = None;
-        let mut stride = combinations;
-        for r in &roots {
-            let c = self.coded[r.as_str()].as_ref().expect("coded above");
-            stride /= c.values.len();
             let code = col(c.code_column.as_str());
             let term = if stride == 1 { code } else { code * lit(stride as IdxSize) };
             index = Some(match index {

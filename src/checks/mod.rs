@@ -385,7 +385,10 @@ impl EvalCx<'_> {
     }
 }
 
-/// A row-level check compiled to expressions over one table, fused with the others.
+/// A row-level check compiled to expressions over one table, fused with the others. The
+/// expressions are elementwise: a row's value depends on that row alone (no windows,
+/// shifts, aggregates of columns), so the engine may judge them once per distinct value
+/// (`crate::dictionary`) and batch by batch.
 pub struct RowPlan {
     pub table: String,
     /// Rows the check applies to.
