@@ -123,6 +123,8 @@ fn invalid_utf8_and_a_byte_order_mark() {
     let at = bytes.windows(5).position(|w| w == b"J06,2").unwrap();
     bytes.insert(at, 0xE4);
     let pkg = package("invalid-utf8", &bytes, serde_json::json!({}), None);
+    // Streamed, the bytes are checked piece by piece instead of before reading.
+    assert!(report(&pkg, WHOLE).contains("\"code\": \"encoding-invalid\""));
     assert_streaming_agrees(&pkg, &[1, 128]);
 }
 

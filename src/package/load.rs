@@ -181,21 +181,16 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
     let quote = res.dialect.quote_char.as_deref().and_then(|q| q.bytes().next()).unwrap_or(b'"');
 
     // Polars reads UTF-8 only: a Windows-1252 export is transcoded to a scratch file first.
+    // A streamed UTF-8 file is checked piece by piece as it is read (one read of the file,
+    // not two); one read whole is checked here first.
+    let streams = ctx.streams(path).is_some();
     let (scan_path, lossy) = match encoding {
         Encoding::Cp1252 => (transcode_cp1252(path, ctx.scratch)?, false),
+        Encoding::Utf8 if streams => (path.to_path_buf(), false),
         Encoding::Utf8 => match first_invalid_utf8(path)? {
             None => (path.to_path_buf(), false),
             Some(line) => {
-                ctx.problems.push(
-                    InputProblem::error(
-                        ProblemCode::EncodingInvalid,
-                        file,
-                        "the file is not valid UTF-8 (the declared or default encoding)",
-                    )
-                    .table(spec.name)
-                    .line(line)
-                    .help("Finnish exports are often Windows-1252: declare \"encoding\": \"windows-1252\" for this resource"),
-                );
+                ctx.problems.push(encoding_invalid(spec.name, file, line));
                 (path.to_path_buf(), true)
             }
         },
@@ -240,7 +235,9 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
         field.and_then(|f| f.decimal_char.as_deref()).or(res.dialect.decimal_char.as_deref()) == Some(",")
     };
     let typed = type_columns(spec, &present, |_| DataType::String, decimal_comma);
-    let source = Source::csv(&scan_path, delimiter, quote, has_header, names.clone(), lossy, ctx.batching.map_or(0, |b| b.batch_bytes))?;
+    let check_utf8 = streams && encoding == Encoding::Utf8;
+    let source =
+        Source::csv(&scan_path, delimiter, quote, has_header, names.clone(), lossy, check_utf8, ctx.batching.map_or(0, |b| b.batch_bytes))?;
     if ctx.streams(&scan_path).is_some() {
         return Ok(Some(streamed(spec, file, "line", present, typed, source)));
     }
@@ -560,6 +557,14 @@ fn read_first_line(path: &Path) -> PolarsResult<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
+/// The problem of a file that is not valid UTF-8, at its first bad line.
+pub(crate) fn encoding_invalid(table: &str, file: &str, line: u64) -> InputProblem {
+    InputProblem::error(ProblemCode::EncodingInvalid, file, "the file is not valid UTF-8 (the declared or default encoding)")
+        .table(table)
+        .line(line)
+        .help("Finnish exports are often Windows-1252: declare \"encoding\": \"windows-1252\" for this resource")
+}
+
 /// Finds the first line holding invalid UTF-8, streaming, so large files cost one read;
 /// lines are counted only once an invalid byte is found (a second read up to it).
 fn first_invalid_utf8(path: &Path) -> std::io::Result<Option<u64>> {
@@ -597,7 +602,7 @@ fn first_invalid_utf8(path: &Path) -> std::io::Result<Option<u64>> {
 }
 
 /// The 1-based line holding byte `at`.
-fn line_at(path: &Path, at: u64) -> std::io::Result<u64> {
+pub(crate) fn line_at(path: &Path, at: u64) -> std::io::Result<u64> {
     let mut lines = 1u64;
     let mut rest = std::fs::File::open(path)?.take(at);
     let mut buf = vec![0u8; 1 << 20];

@@ -34,7 +34,11 @@ pub(crate) enum Source {
         quote: u8,
         /// Column names in file order (from the header, the schema or the contract).
         names: Vec<String>,
+        /// Known not to be valid UTF-8 (reported at load): every piece is read lossily.
         lossy: bool,
+        /// Not checked at load: each piece is checked as it is read, read lossily if it
+        /// is not valid, and the first bad line reported.
+        check_utf8: bool,
         /// Byte offset of the first data record (after the header and any BOM).
         data_start: u64,
         /// The `__line` of the first data record.
@@ -58,6 +62,7 @@ impl Source {
         has_header: bool,
         names: Vec<String>,
         lossy: bool,
+        check_utf8: bool,
         batch_bytes: usize,
     ) -> std::io::Result<Source> {
         let mut head = Vec::new();
@@ -82,6 +87,7 @@ impl Source {
             quote,
             names,
             lossy,
+            check_utf8,
             data_start: data_start as u64,
             first_line: if has_header { 2 } else { 1 },
             batch_bytes: batch_bytes.max(1),
@@ -165,9 +171,9 @@ impl Stream {
             }
             Ok(each(&df))
         };
-        let mut short = None;
+        let mut from_bytes = Vec::new();
         match &self.source {
-            Source::Csv { .. } => short = self.csv_batches(&mut on_batch)?,
+            Source::Csv { .. } => from_bytes = self.csv_batches(&mut on_batch)?,
             Source::Parquet { path, batches, .. } => {
                 for &(offset, n) in batches {
                     let lf = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), Default::default())?
@@ -180,7 +186,7 @@ impl Stream {
             }
         }
         let mut problems = value_problems(self.spec, &self.typed, &stats, &self.file, self.position);
-        problems.extend(short);
+        problems.extend(from_bytes);
         Ok(problems)
     }
 
@@ -234,16 +240,16 @@ impl Stream {
         }
     }
 
-    /// Reads the CSV source piece by piece; returns the problem of records with fewer fields
-    /// than the header, if any.
-    fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<Option<InputProblem>> {
-        let Source::Csv { path, delimiter, quote, names, lossy, data_start, first_line, batch_bytes } = &self.source else {
+    /// Reads the CSV source piece by piece; returns the problems found in its bytes
+    /// (records with fewer fields than the header, invalid UTF-8).
+    fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
+        let Source::Csv { path, delimiter, quote, names, lossy, check_utf8, data_start, first_line, batch_bytes } = &self.source else {
             unreachable!("csv_batches on a CSV source")
         };
         let schema: Schema = names.iter().map(|n| Field::new(n.as_str().into(), DataType::String)).collect();
         let schema = Arc::new(schema);
-        let parse = |bytes: &[u8], offset: IdxSize| -> PolarsResult<LazyFrame> {
-            let encoding = if *lossy { CsvEncoding::LossyUtf8 } else { CsvEncoding::Utf8 };
+        let parse = |bytes: &[u8], offset: IdxSize, lossy: bool| -> PolarsResult<LazyFrame> {
+            let encoding = if lossy { CsvEncoding::LossyUtf8 } else { CsvEncoding::Utf8 };
             let df = CsvReadOptions::default()
                 .with_has_header(false)
                 .with_schema(Some(schema.clone()))
@@ -264,9 +270,17 @@ impl Stream {
         let mut short = ShortRecords::new(names.len());
         let mut rows: IdxSize = 0;
         let mut delivered = false;
+        // Pieces end at newlines, which never fall inside a UTF-8 sequence: each is valid
+        // or not on its own.
+        let (mut at, mut first_bad_line) = (*data_start, None);
         records::pieces(path, *data_start, *batch_bytes, *quote, |piece| -> PolarsResult<bool> {
+            let bad = if *check_utf8 { std::str::from_utf8(piece).err().map(|e| e.valid_up_to()) } else { None };
+            if let (Some(offset), None) = (bad, first_bad_line) {
+                first_bad_line = Some(super::load::line_at(path, at + offset as u64)?);
+            }
+            at += piece.len() as u64;
             let first = first_line + rows;
-            let df = parse(piece, first)?.collect()?;
+            let df = parse(piece, first, *lossy || bad.is_some())?.collect()?;
             let found = short.scan(piece, *delimiter, *quote, first as u64);
             debug_assert_eq!(found, df.height() as u64, "records counted as polars parses them");
             rows += df.height() as IdxSize;
@@ -277,7 +291,9 @@ impl Stream {
             let empty = DataFrame::empty_with_schema(&schema).with_row_index(LINE.into(), Some(*first_line))?;
             on_batch(empty.lazy())?;
         }
-        Ok(short.problem(self.spec.name, &self.file))
+        let mut problems: Vec<InputProblem> = short.problem(self.spec.name, &self.file).into_iter().collect();
+        problems.extend(first_bad_line.map(|line| super::load::encoding_invalid(self.spec.name, &self.file, line)));
+        Ok(problems)
     }
 }
 
