@@ -8,7 +8,7 @@
 use super::contract::{ColType, TableSpec};
 use super::descriptor::Resource;
 use super::problem::{InputProblem, ProblemCode};
-use super::stream::{Source, Stream};
+use super::stream::{Source, Stream, Utf8};
 use polars::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -235,9 +235,12 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
         field.and_then(|f| f.decimal_char.as_deref()).or(res.dialect.decimal_char.as_deref()) == Some(",")
     };
     let typed = type_columns(spec, &present, |_| DataType::String, decimal_comma);
-    let check_utf8 = streams && encoding == Encoding::Utf8;
-    let source =
-        Source::csv(&scan_path, delimiter, quote, has_header, names.clone(), lossy, check_utf8, ctx.batching.map_or(0, |b| b.batch_bytes))?;
+    let utf8 = match (lossy, streams && encoding == Encoding::Utf8) {
+        (true, _) => Utf8::Invalid,
+        (false, true) => Utf8::PerPiece,
+        (false, false) => Utf8::Valid,
+    };
+    let source = Source::csv(&scan_path, delimiter, quote, has_header, names.clone(), utf8, ctx.batching.map_or(0, |b| b.batch_bytes))?;
     if ctx.streams(&scan_path).is_some() {
         return Ok(Some(streamed(spec, file, "line", present, typed, source)));
     }

@@ -26,6 +26,18 @@ pub struct Stream {
     pub(crate) whole: std::sync::OnceLock<Result<DataFrame, String>>,
 }
 
+/// What is known of a CSV file's UTF-8 before it is streamed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Utf8 {
+    /// Checked at load (or transcoded), and valid.
+    Valid,
+    /// Checked at load and not valid (reported there): every piece is read lossily.
+    Invalid,
+    /// Not checked yet: each piece is checked as it is read, read lossily if it is not
+    /// valid, and the first bad line reported.
+    PerPiece,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
     Csv {
@@ -34,11 +46,7 @@ pub(crate) enum Source {
         quote: u8,
         /// Column names in file order (from the header, the schema or the contract).
         names: Vec<String>,
-        /// Known not to be valid UTF-8 (reported at load): every piece is read lossily.
-        lossy: bool,
-        /// Not checked at load: each piece is checked as it is read, read lossily if it
-        /// is not valid, and the first bad line reported.
-        check_utf8: bool,
+        utf8: Utf8,
         /// Byte offset of the first data record (after the header and any BOM).
         data_start: u64,
         /// The `__line` of the first data record.
@@ -61,8 +69,7 @@ impl Source {
         quote: u8,
         has_header: bool,
         names: Vec<String>,
-        lossy: bool,
-        check_utf8: bool,
+        utf8: Utf8,
         batch_bytes: usize,
     ) -> std::io::Result<Source> {
         let mut head = Vec::new();
@@ -86,8 +93,7 @@ impl Source {
             delimiter,
             quote,
             names,
-            lossy,
-            check_utf8,
+            utf8,
             data_start: data_start as u64,
             first_line: if has_header { 2 } else { 1 },
             batch_bytes: batch_bytes.max(1),
@@ -243,7 +249,7 @@ impl Stream {
     /// Reads the CSV source piece by piece; returns the problems found in its bytes
     /// (records with fewer fields than the header, invalid UTF-8).
     fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
-        let Source::Csv { path, delimiter, quote, names, lossy, check_utf8, data_start, first_line, batch_bytes } = &self.source else {
+        let Source::Csv { path, delimiter, quote, names, utf8, data_start, first_line, batch_bytes } = &self.source else {
             unreachable!("csv_batches on a CSV source")
         };
         let schema: Schema = names.iter().map(|n| Field::new(n.as_str().into(), DataType::String)).collect();
@@ -274,13 +280,13 @@ impl Stream {
         // or not on its own.
         let (mut at, mut first_bad_line) = (*data_start, None);
         records::pieces(path, *data_start, *batch_bytes, *quote, |piece| -> PolarsResult<bool> {
-            let bad = if *check_utf8 { std::str::from_utf8(piece).err().map(|e| e.valid_up_to()) } else { None };
+            let bad = if *utf8 == Utf8::PerPiece { std::str::from_utf8(piece).err().map(|e| e.valid_up_to()) } else { None };
             if let (Some(offset), None) = (bad, first_bad_line) {
                 first_bad_line = Some(super::load::line_at(path, at + offset as u64)?);
             }
             at += piece.len() as u64;
             let first = first_line + rows;
-            let df = parse(piece, first, *lossy || bad.is_some())?.collect()?;
+            let df = parse(piece, first, *utf8 == Utf8::Invalid || bad.is_some())?.collect()?;
             let found = short.scan(piece, *delimiter, *quote, first as u64);
             debug_assert_eq!(found, df.height() as u64, "records counted as polars parses them");
             rows += df.height() as IdxSize;
