@@ -72,9 +72,9 @@ impl Dictionary {
         self.coded.insert(name.to_string(), coded.map(|(values, codes)| Coded { values, code_column, codes }));
     }
 
-    /// `e` as a lookup of its value on coded columns, when every column it reads can be
-    /// coded and their combinations are few; `None` keeps it as it is.
-    pub fn rewrite(&mut self, df: &DataFrame, e: &Expr) -> PolarsResult<Option<Expr>> {
+    /// `e` as a lookup of its value on coded columns, when every column it reads was coded
+    /// (`prepare`) and their combinations are few; `None` keeps it as it is.
+    pub fn rewrite(&self, e: &Expr) -> PolarsResult<Option<Expr>> {
         let Some(roots) = elementwise_roots(e) else { return Ok(None) };
         if !costly(e) {
             return Ok(None);
@@ -85,7 +85,7 @@ impl Dictionary {
         let mut combinations = 1usize;
         for r in &roots {
             // (An empty table has nothing to look up.)
-            let Some(c) = self.code(df, r)?.filter(|c| !c.values.is_empty()) else { return Ok(None) };
+            let Some(c) = self.coded_column(r).filter(|c| !c.values.is_empty()) else { return Ok(None) };
             combinations = combinations.saturating_mul(c.values.len());
             // Never more combinations than rows, unless few (so small tables go this way too,
             // and the tests cover it).
@@ -135,8 +135,24 @@ impl Dictionary {
     }
 
     /// A coded column's distinct values and each row's code.
-    pub fn coded(&self, name: &str) -> Option<(&Series, &IdxCa)> {
-        self.coded.get(name)?.as_ref().map(|c| (&c.values, &c.codes))
+    pub fn coded(&self, name: &str) -> Option<(&Series, &[IdxSize])> {
+        let c = self.coded_column(name)?;
+        // Codes are made in one piece, without nulls.
+        Some((&c.values, c.codes.cont_slice().expect("codes are one chunk without nulls")))
+    }
+
+    /// The dictionary for a table's (or batch's) row plans: their costly expressions'
+    /// columns, the columns they break down by, and `also`, coded in parallel. Empty (no
+    /// column coded, so every expression is judged directly) with
+    /// `SOTECHECK_NO_DICTIONARY=1`, to measure what it saves.
+    pub fn for_plans(df: &DataFrame, plans: &[(usize, crate::checks::RowPlan)], also: &[&str]) -> PolarsResult<Dictionary> {
+        let mut dict = Dictionary::new(df.height());
+        if std::env::var_os("SOTECHECK_NO_DICTIONARY").is_none() {
+            let mut wanted: Vec<&str> = plans.iter().filter_map(|(_, p)| p.breakdown.as_deref()).collect();
+            wanted.extend_from_slice(also);
+            dict.prepare(df, plans.iter().flat_map(|(_, p)| [&p.evaluated, &p.failing]), &wanted)?;
+        }
+        Ok(dict)
     }
 
     /// The code columns made so far, to add to the frame the rewritten expressions run on.
@@ -166,15 +182,8 @@ impl Dictionary {
         codes.map(|c| c.into_column()).collect()
     }
 
-    fn code(&mut self, df: &DataFrame, name: &str) -> PolarsResult<Option<&Coded>> {
-        if !self.coded.contains_key(name) {
-            let coded = match df.column(name) {
-                Ok(c) => encode(c.as_materialized_series(), self.rows.div_ceil(4).max(MIN_DISTINCT_LIMIT))?,
-                Err(_) => None,
-            };
-            self.insert(name, coded);
-        }
-        Ok(self.coded[name].as_ref())
+    fn coded_column(&self, name: &str) -> Option<&Coded> {
+        self.coded.get(name)?.as_ref()
     }
 }
 
@@ -323,6 +332,11 @@ mod tests {
     use super::Dictionary;
     use polars::prelude::*;
 
+    fn prepared_rewrite(dict: &mut Dictionary, df: &DataFrame, e: &Expr) -> Option<Expr> {
+        dict.prepare(df, [e], &[]).unwrap();
+        dict.rewrite(e).unwrap()
+    }
+
     #[test]
     fn a_rewritten_expression_gives_the_same_values() {
         let df = df!(
@@ -339,9 +353,10 @@ mod tests {
             col("id").cast(DataType::Int64).eq(lit(3i64)),
         ];
         let mut dict = Dictionary::new(df.height());
+        dict.prepare(&df, &exprs, &[]).unwrap();
         for e in exprs {
             let direct = df.clone().lazy().select([e.clone().alias("v")]).collect().unwrap();
-            let Some(rewritten) = dict.rewrite(&df, &e).unwrap() else { panic!("not rewritten: {e:?}") };
+            let Some(rewritten) = dict.rewrite(&e).unwrap() else { panic!("not rewritten: {e:?}") };
             let with_codes = df.hstack(&dict.code_columns(&df)).unwrap();
             let looked_up = with_codes.lazy().select([rewritten.alias("v")]).collect().unwrap();
             assert_eq!(direct, looked_up, "{e:?}");
@@ -353,7 +368,7 @@ mod tests {
         let df = df!("code" => [Some("a"), None], "age" => [1i64, 2]).unwrap();
         let mut dict = Dictionary::new(df.height());
         for e in [col("code").is_null().or(col("age").gt(lit(1i64))), col("code").is_not_null().not()] {
-            assert!(dict.rewrite(&df, &e).unwrap().is_none(), "{e:?}");
+            assert!(prepared_rewrite(&mut dict, &df, &e).is_none(), "{e:?}");
         }
     }
 
@@ -362,9 +377,9 @@ mod tests {
         let df = df!("code" => ["a", "b", "a"]).unwrap();
         let mut dict = Dictionary::new(df.height());
         let is_a = || col("code").cast(DataType::String).eq(lit("a"));
-        assert!(dict.rewrite(&df, &is_a().eq(col("code").max())).unwrap().is_none());
-        assert!(dict.rewrite(&df, &is_a().sum().over([col("code")]).unwrap()).unwrap().is_none());
-        assert!(dict.rewrite(&df, &is_a().and(len().gt(lit(2)))).unwrap().is_none());
+        assert!(prepared_rewrite(&mut dict, &df, &is_a().eq(col("code").max())).is_none());
+        assert!(prepared_rewrite(&mut dict, &df, &is_a().sum().over([col("code")]).unwrap()).is_none());
+        assert!(prepared_rewrite(&mut dict, &df, &is_a().and(len().gt(lit(2)))).is_none());
     }
 
     #[test]
@@ -378,7 +393,7 @@ mod tests {
         assert_eq!(df.column("unit").unwrap().as_materialized_series().n_chunks(), 4);
         let e = col("unit").cast(DataType::String).eq(lit("1.2.246.10.02116752.10.9"));
         let mut dict = Dictionary::new(df.height());
-        let rewritten = dict.rewrite(&df, &e).unwrap().expect("coded");
+        let rewritten = prepared_rewrite(&mut dict, &df, &e).expect("coded");
         let looked_up = df.hstack(&dict.code_columns(&df)).unwrap().lazy().select([rewritten.alias("v")]).collect().unwrap();
         let v: Vec<Option<bool>> = looked_up.column("v").unwrap().bool().unwrap().iter().collect();
         assert_eq!(v, [Some(false), Some(false), Some(false), Some(true)]);
@@ -390,6 +405,6 @@ mod tests {
         let ids: Vec<String> = (0..1000).map(|i| format!("E{i}")).collect();
         let df = df!("id" => ids).unwrap();
         let mut dict = Dictionary::new(df.height());
-        assert!(dict.rewrite(&df, &col("id").cast(DataType::String).eq(lit("E1"))).unwrap().is_none());
+        assert!(prepared_rewrite(&mut dict, &df, &col("id").cast(DataType::String).eq(lit("E1"))).is_none());
     }
 }

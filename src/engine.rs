@@ -115,7 +115,7 @@ impl Engine<'_> {
                     self.time_alone(df, &plans);
                 }
                 let started = std::time::Instant::now();
-                let result = fused(df, &plans, self.sample_limit, false);
+                let result = fused(df, &plans, self.sample_limit, false, None);
                 timing(&format!("fused {table}: {} rules", plans.len()), started);
                 match result {
                     Ok(measures) => {
@@ -171,14 +171,14 @@ impl Engine<'_> {
         let mut phases = Phases::default();
         let scanned = stream.scan(|batch| {
             batches += 1;
-            let bcx = cx.for_batch(name, batch);
+            let plan_cx = cx.for_batch(name, batch, None);
             let t = std::time::Instant::now();
             let mut plans = Vec::new();
             for &i in &row_rules {
                 if failed.contains_key(&i) {
                     continue;
                 }
-                match self.rules[i].check.plan(&bcx) {
+                match self.rules[i].check.plan(&plan_cx) {
                     Ok(Plan::Rows(p)) => plans.push((i, p)),
                     Ok(Plan::Done(_)) => {
                         // A kind that measures whole tables must say so (`Check::is_aggregate`);
@@ -194,12 +194,25 @@ impl Engine<'_> {
             // The fused row rules and the aggregates read the batch independently: they run
             // side by side (the fused scan on a scoped thread, the aggregates here, where
             // their context lives), so that one's single-threaded steps fill the other's gaps.
+            // The batch's coded columns, shared: the fused rules look values up in them, the
+            // aggregates count per code (keyed sums, months) and scan each distinct text
+            // once (identity codes). Every text and date column is offered.
+            let t = std::time::Instant::now();
+            let offered: Vec<&str> = batch
+                .schema()
+                .iter()
+                .filter(|(n, dt)| matches!(dt, DataType::String | DataType::Date) && n.as_str() != LINE)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let dict = Dictionary::for_plans(batch, &plans, &offered).unwrap_or_else(|_| Dictionary::new(batch.height()));
+            phases.add("code columns", t);
+            let bcx = cx.for_batch(name, batch, Some(&dict));
             let side_by_side = std::time::Instant::now();
             let mut aggregates_took = std::time::Duration::ZERO;
             let (result, fused_took) = std::thread::scope(|scope| {
                 let fused_scan = scope.spawn(|| {
                     let t = std::time::Instant::now();
-                    (fused(batch, &plans, self.sample_limit, true), t.elapsed())
+                    (fused(batch, &plans, self.sample_limit, true, Some(&dict)), t.elapsed())
                 });
                 // Keyed sums first, answered together: one group-by per key column set.
                 let t = std::time::Instant::now();
@@ -316,7 +329,7 @@ impl Engine<'_> {
                 },
             )];
             let started = std::time::Instant::now();
-            let _ = fused(df, &one, self.sample_limit, false);
+            let _ = fused(df, &one, self.sample_limit, false, None);
             timing(&format!("  alone {}", self.rules[*i].id), started);
         }
     }
@@ -401,7 +414,15 @@ fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
 /// caller's index, passed through). Breakdowns hold every group: with `batch`, even groups
 /// without failing rows (a later batch may fail there), so that merged batches add up to
 /// the whole table; `finish_breakdown` then keeps the top groups.
-pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bool) -> PolarsResult<Vec<Measure>> {
+/// `dict`: the table's (batch's) coded columns, if the caller made them to share;
+/// otherwise they are made here.
+pub fn fused(
+    df: &DataFrame,
+    plans: &[(usize, RowPlan)],
+    limit: usize,
+    batch: bool,
+    dict: Option<&Dictionary>,
+) -> PolarsResult<Vec<Measure>> {
     // The masks (and weights) of every rule first, in one pass: the counts, samples and
     // breakdowns below read these columns instead of evaluating each rule again.
     let mut cols = vec![col(LINE)];
@@ -418,15 +439,15 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bo
     // reads the mask instead of evaluating it again.
     let mut evaluated = Vec::new();
     // Judged once per distinct value where the columns allow (see `dictionary`).
-    // (`SOTECHECK_NO_DICTIONARY=1` turns it off, to measure what it saves.)
-    let per_value_on = std::env::var_os("SOTECHECK_NO_DICTIONARY").is_none();
-    let mut dict = Dictionary::new(df.height());
-    if per_value_on {
-        let by: Vec<&str> = plans.iter().filter_map(|(_, p)| p.breakdown.as_deref()).collect();
-        dict.prepare(df, plans.iter().flat_map(|(_, p)| [&p.evaluated, &p.failing]), &by)?;
-    }
-    let mut per_value =
-        |e: &Expr| -> PolarsResult<Expr> { Ok(if per_value_on { dict.rewrite(df, e)? } else { None }.unwrap_or_else(|| e.clone())) };
+    let own;
+    let dict = match dict {
+        Some(d) => d,
+        None => {
+            own = Dictionary::for_plans(df, plans, &[])?;
+            &own
+        }
+    };
+    let per_value = |e: &Expr| -> PolarsResult<Expr> { Ok(dict.rewrite(e)?.unwrap_or_else(|| e.clone())) };
     for (k, (_, p)) in plans.iter().enumerate() {
         // A check may say `lit(true)` ("every row"); ANDed with a real column it stays a
         // full-length mask. (Line numbers start at 1, so this is true on every row.)
@@ -475,7 +496,7 @@ pub fn fused(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bo
         .into_iter()
         .flatten()
         .collect();
-    let mut breakdowns = breakdowns(&masked, &wanted, &dict)?;
+    let mut breakdowns = breakdowns(&masked, &wanted, dict)?;
     let mut measures = Vec::new();
     for (k, (_, p)) in plans.iter().enumerate() {
         let evaluated = frame::scalar_u64(&out, &format!("e{k}"))?;
@@ -572,15 +593,14 @@ fn breakdowns(masked: &DataFrame, wanted: &[(usize, &str, bool)], dict: &Diction
 fn coded_breakdowns(
     masked: &DataFrame,
     values: &Series,
-    codes: &IdxCa,
+    codes: &[IdxSize],
     plans: &[(usize, bool)],
 ) -> PolarsResult<Vec<(usize, Vec<BreakdownRow>)>> {
     let groups = frame::strings(&values.cast(&DataType::String)?);
-    let codes: Vec<usize> = codes.into_no_null_iter().map(|c| c as usize).collect();
     let n = groups.len();
     let mut all = vec![0u64; n];
-    for &c in &codes {
-        all[c] += 1;
+    for &c in codes {
+        all[c as usize] += 1;
     }
     let mask = |name: &str| -> PolarsResult<BooleanChunked> {
         let m = frame::column(masked, name)?.bool()?.clone();
@@ -591,19 +611,19 @@ fn coded_breakdowns(
     for &(k, weighted) in plans {
         let (ev, fail) = (mask(&format!("__e{k}"))?, mask(&format!("__f{k}"))?);
         let mut rows = all.clone();
-        for_true_rows(&!&ev, |i| rows[codes[i]] -= 1);
+        frame::for_true_rows(&!&ev, |i| rows[codes[i] as usize] -= 1);
         let mut frows = vec![0u64; n];
-        for_true_rows(&fail, |i| frows[codes[i]] += 1);
+        frame::for_true_rows(&fail, |i| frows[codes[i] as usize] += 1);
         let (total, failing) = if weighted {
             let w = frame::column(masked, &format!("__w{k}"))?.f64()?.clone();
             let (mut total, mut failing) = (vec![0.0f64; n], vec![0.0f64; n]);
             for (((&c, e), f), w) in codes.iter().zip(ev.iter()).zip(fail.iter()).zip(w.iter()) {
                 let w = w.unwrap_or(0.0);
                 if e == Some(true) {
-                    total[c] += w;
+                    total[c as usize] += w;
                 }
                 if f == Some(true) {
-                    failing[c] += w;
+                    failing[c as usize] += w;
                 }
             }
             (total, failing)
@@ -617,17 +637,6 @@ fn coded_breakdowns(
         out.push((k, v));
     }
     Ok(out)
-}
-
-/// Calls `each` with the index of every row where `mask` (without nulls) is true.
-fn for_true_rows(mask: &BooleanChunked, mut each: impl FnMut(usize)) {
-    let mut offset = 0;
-    for arr in mask.downcast_iter() {
-        for i in arr.values().true_idx_iter() {
-            each(offset + i);
-        }
-        offset += arr.len();
-    }
 }
 
 fn base(rule: &Rule, pkg: &Package) -> Finding {

@@ -65,3 +65,16 @@ pub fn list0(df: &DataFrame, name: &str) -> PolarsResult<Series> {
 pub fn column(df: &DataFrame, name: &str) -> PolarsResult<Series> {
     Ok(df.column(name)?.as_materialized_series().clone())
 }
+
+/// Calls `each` with the index of every row where `mask` is true (a null counts as false),
+/// a word of bits at a time.
+pub fn for_true_rows(mask: &BooleanChunked, mut each: impl FnMut(usize)) {
+    let mut offset = 0;
+    for arr in mask.downcast_iter() {
+        match arr.validity().filter(|v| v.unset_bits() > 0) {
+            None => arr.values().true_idx_iter().for_each(|i| each(offset + i)),
+            Some(valid) => arr.values().true_idx_iter().filter(|&i| valid.get_bit(i)).for_each(|i| each(offset + i)),
+        }
+        offset += arr.len();
+    }
+}

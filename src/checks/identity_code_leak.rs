@@ -134,11 +134,14 @@ impl IdentityCodeLeak {
     }
 
     fn table_partial(name: &str, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
-        cx.partial(name, format!("identity codes in {name}"), |df| Self::scan(name, df, cx.sample_limit).map(Partial::Measure))
+        cx.partial(name, format!("identity codes in {name}"), |df| {
+            Self::scan(name, df, cx.sample_limit, cx.dictionary(name)).map(Partial::Measure)
+        })
     }
 
     /// Rows of one table (or batch) holding a valid identity code, with the first samples.
-    fn scan(name: &str, df: &DataFrame, sample_limit: usize) -> Result<Measure, String> {
+    /// A column the batch's dictionary coded is scanned once per distinct value.
+    fn scan(name: &str, df: &DataFrame, sample_limit: usize, dict: Option<&crate::dictionary::Dictionary>) -> Result<Measure, String> {
         let mut m = Measure::default();
         m.evaluated += df.height() as u64;
         let text_cols: Vec<String> = df
@@ -159,6 +162,14 @@ impl IdentityCodeLeak {
         let per_column: Vec<Vec<IdxSize>> = text_cols
             .par_iter()
             .map(|c| {
+                if let Some((values, codes)) = dict.and_then(|d| d.coded(c)) {
+                    let values = values.str().map_err(pe)?;
+                    let flagged: Vec<bool> = values.iter().map(|v| v.is_some_and(may_hold)).collect();
+                    if !flagged.contains(&true) {
+                        return Ok(Vec::new());
+                    }
+                    return Ok((0..codes.len()).filter(|&i| flagged[codes[i] as usize]).map(|i| i as IdxSize).collect());
+                }
                 let ca = df.column(c).and_then(|s| s.str().cloned()).map_err(pe)?;
                 let mut rows = Vec::new();
                 let mut offset = 0;

@@ -168,6 +168,8 @@ pub struct EvalCx<'a> {
     /// While a streamed table is read: the table and its current batch, which `frame`
     /// then returns in place of the (never held) whole table.
     pub batch: Option<(&'a str, &'a DataFrame)>,
+    /// The batch's coded columns, if made (see `crate::dictionary`).
+    dictionary: Option<&'a crate::dictionary::Dictionary>,
     /// Aggregates shared between rules of one run (e.g. activity counted by service class
     /// for four reconcile rules), keyed by a description of the aggregate. For a streamed
     /// table they were merged over its batches before the rules are judged.
@@ -176,12 +178,23 @@ pub struct EvalCx<'a> {
 
 impl<'a> EvalCx<'a> {
     pub fn new(package: &'a Package, registry: &'a Registry, pins: &'a BTreeMap<String, String>, sample_limit: usize) -> Self {
-        EvalCx { package, registry, pins, sample_limit, batch: None, partials: Default::default() }
+        EvalCx { package, registry, pins, sample_limit, batch: None, dictionary: None, partials: Default::default() }
     }
 
-    /// A context over one batch of a streamed table, with its own (empty) partials.
-    pub fn for_batch<'b>(&'b self, table: &'b str, batch: &'b DataFrame) -> EvalCx<'b> {
-        EvalCx { batch: Some((table, batch)), ..EvalCx::new(self.package, self.registry, self.pins, self.sample_limit) }
+    /// A context over one batch of a streamed table, with its own (empty) partials and the
+    /// batch's coded columns, if made.
+    pub fn for_batch<'b>(
+        &'b self,
+        table: &'b str,
+        batch: &'b DataFrame,
+        dictionary: Option<&'b crate::dictionary::Dictionary>,
+    ) -> EvalCx<'b> {
+        EvalCx { batch: Some((table, batch)), dictionary, ..EvalCx::new(self.package, self.registry, self.pins, self.sample_limit) }
+    }
+
+    /// The coded columns of `table`'s current batch, if made.
+    pub fn dictionary(&self, table: &str) -> Option<&crate::dictionary::Dictionary> {
+        self.dictionary.filter(|_| self.batch.is_some_and(|(t, _)| t == table))
     }
 
     /// An aggregate of `table` under `key`: computed once per run (per batch, in a batch
@@ -220,6 +233,17 @@ impl<'a> EvalCx<'a> {
             if requests.is_empty() {
                 continue;
             }
+            let coded = match (self.dictionary(&table), by.as_slice()) {
+                (Some(dict), [one]) => dict.coded(one),
+                _ => None,
+            };
+            let requests = match coded {
+                Some((values, codes)) => match self.answer_coded(&table, values, codes, requests)? {
+                    None => continue,
+                    Some(left) => left,
+                },
+                None => requests,
+            };
             let mut aggs = Vec::new();
             for (i, r) in requests.iter().enumerate() {
                 // A mask inside the aggregation rather than a filtered copy of the table.
@@ -261,6 +285,59 @@ impl<'a> EvalCx<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `answer` for requests keyed by one coded column of the current batch: the masks
+    /// (and summed columns) are evaluated by polars in one select, then counted and summed
+    /// per code visiting only the rows each mask keeps, with no group-by hashing. Gives the
+    /// requests back (`Some`) if a mask is not a full column.
+    fn answer_coded(
+        &self,
+        table: &str,
+        values: &Series,
+        codes: &[IdxSize],
+        requests: Vec<KeyedSum>,
+    ) -> Result<Option<Vec<KeyedSum>>, String> {
+        let frame = self.frame(table)?;
+        let mut sel = Vec::new();
+        for (i, r) in requests.iter().enumerate() {
+            sel.push(r.mask.clone().alias(format!("__m{i}")));
+            if let (false, Some(c)) = (r.present, &r.sum) {
+                sel.push(col(c.as_str()).cast(DataType::Float64).alias(format!("__v{i}")));
+            }
+        }
+        let masks = frame.clone().lazy().select(sel).collect().map_err(pe)?;
+        if masks.height() != codes.len() {
+            return Ok(Some(requests));
+        }
+        let keys = crate::frame::strings(&values.cast(&DataType::String).map_err(pe)?);
+        for (i, r) in requests.into_iter().enumerate() {
+            let mask = crate::frame::column(&masks, &format!("__m{i}")).and_then(|c| c.bool().cloned()).map_err(pe)?;
+            let summed: Option<Vec<f64>> = match (r.present, &r.sum) {
+                (false, Some(_)) => {
+                    let v = crate::frame::column(&masks, &format!("__v{i}")).and_then(|c| c.f64().cloned()).map_err(pe)?;
+                    Some(v.iter().map(|x| x.unwrap_or(0.0)).collect())
+                }
+                _ => None,
+            };
+            let (mut n, mut v) = (vec![0u64; keys.len()], vec![0f64; keys.len()]);
+            crate::frame::for_true_rows(&mask, |row| {
+                let c = codes[row] as usize;
+                n[c] += 1;
+                if let Some(s) = &summed {
+                    v[c] += s[row];
+                }
+            });
+            // As `answer`: keys without a counted row, or with an empty value, are left out.
+            let counted = (0..keys.len()).filter_map(|j| Some((j, keys[j].clone()?))).filter(|&(j, _)| n[j] > 0);
+            let partial = if r.present {
+                Partial::Present(counted.map(|(_, k)| k).collect())
+            } else {
+                Partial::Sums(counted.map(|(j, k)| (k, if summed.is_some() { v[j] } else { n[j] as f64 })).collect())
+            };
+            self.partials.borrow_mut().insert(r.key, Rc::new(partial));
+        }
+        Ok(None)
     }
 
     /// The partials computed in this (batch) context.

@@ -55,6 +55,28 @@ impl PeriodComplete {
             self.filter.as_ref().map(|f| f.describe())
         );
         let filter = with_filter(col(self.column.as_str()).is_not_null(), &self.filter, cx)?;
+        // Without `by` or `where`, over a batch whose dictionary coded the column: the dates
+        // with a row are the codes used, no hashing.
+        if let (None, None, Some((values, codes))) =
+            (&self.by, &self.filter, cx.dictionary(&self.table).and_then(|d| d.coded(&self.column)))
+        {
+            return cx.partial(&self.table, key, |_| {
+                let mut used = vec![false; values.len()];
+                for &c in codes {
+                    used[c as usize] = true;
+                }
+                let dates = crate::frame::strings(values);
+                Ok(Partial::Present(
+                    dates
+                        .iter()
+                        .zip(used)
+                        .filter_map(|(d, used)| {
+                            Some(format!("\u{1f}{}", d.as_deref().filter(|_| used)?.chars().take(7).collect::<String>()))
+                        })
+                        .collect(),
+                ))
+            });
+        }
         cx.partial(&self.table, key, |frame| {
             // Distinct (group, date) pairs first: a year has at most 366 dates, so the month
             // arithmetic runs on a few hundred values instead of every row.
