@@ -359,7 +359,7 @@ pub enum Partial {
     Sums(BTreeMap<String, f64>),
     /// Keys present (members, months).
     Present(BTreeSet<String>),
-    /// Two independent 64-bit hashes of a key and the line of each evaluated row (unique).
+    /// A 128-bit hash of a key (two 64-bit halves) and the line of each evaluated row (unique).
     /// (Lines are `__line`, polars' 32-bit index.)
     Hashes { h1: Vec<u64>, h2: Vec<u64>, lines: Vec<u32> },
     /// A measure over rows (identity codes); samples are the first ones.

@@ -1,9 +1,10 @@
 //! `unique`: the (compound) key identifies one row. Every row of a duplicated key fails;
 //! rows with an empty key part are not evaluated (not-null reports those).
 //!
-//! Keys are compared by two independent 64-bit hashes (128 bits), kept with each row's
-//! line: 20 bytes a row whatever the key, and mergeable over the batches of a streamed
-//! table. Two different keys are taken for a duplicate only if both hashes collide, with a
+//! Keys are compared by a 128-bit hash held as two 64-bit halves (xxh3-128 of a one-column
+//! text key; two differently seeded polars hashes otherwise), kept with each row's line:
+//! 20 bytes a row whatever the key, and mergeable over the batches of a streamed table.
+//! Two different keys are taken for a duplicate only if all 128 bits collide, with a
 //! probability of about n² / 2¹²⁹ (10⁻²³ at 100 M rows). The shown values are read back
 //! by line.
 //!
@@ -59,7 +60,7 @@ impl Unique {
         }
     }
 
-    /// Two independent 64-bit hashes of the key of every evaluated row, with its line: 20
+    /// A 128-bit hash (two 64-bit halves) of the key of every evaluated row, with its line: 20
     /// bytes a row, whatever the key's length, and mergeable over batches.
     pub fn hashes(&self, cx: &EvalCx) -> Result<Rc<Partial>, String> {
         let filled = self.columns.iter().fold(col(LINE).gt(lit(0u32)), |acc, c| acc.and(col(c.as_str()).is_not_null()));
