@@ -453,7 +453,7 @@ fn run(case: &Case, a: &Adapted) -> Got {
     let pins = BTreeMap::new();
     let cx = EvalCx::new(&package, &registry, &pins, SAMPLE_LIMIT);
     let measure = match check.plan(&cx) {
-        Ok(Plan::Rows(p)) => match sotecheck::engine::fused(&df, &[(0, p)], SAMPLE_LIMIT, false) {
+        Ok(Plan::Rows(p)) => match sotecheck::engine::fused(&df, &[(0, p)], SAMPLE_LIMIT, false, None) {
             Ok(mut m) => m.remove(0),
             Err(e) => return Got::Rejected(format!("not evaluated: {}", e.to_string().lines().next().unwrap_or(""))),
         },
