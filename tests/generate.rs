@@ -83,3 +83,30 @@ fn every_planted_defect_is_found_exactly() {
         let _ = std::fs::remove_dir_all(&pkg);
     }
 }
+
+/// The per-value evaluation (`src/dictionary.rs`) must not change a report: a package with
+/// every defect kind at once, streamed in small batches, validated by the binary with the
+/// dictionary and without it (`SOTECHECK_NO_DICTIONARY=1`), gives the same JSON.
+#[test]
+fn judging_per_distinct_value_changes_no_report() {
+    let defects = "unknown-service:0.01,not-leaf-service:0.01,retired-service:0.01,lost-leading-zero:0.02,\
+                   foreign-municipality:0.08,identity-code:0.003,duplicate-event-id:0.005,date-outside-period:0.01,\
+                   age-out-of-range:0.01,missing-month:1,negative-fte:2,unmapped-cost-center:2";
+    let (pkg, _) = generate("all-defects", defects);
+    let run = |no_dictionary: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sotecheck"));
+        cmd.args(["validate", "--format", "json", "--batch-over", "0", "--batch-size", "256K"]).arg(&pkg);
+        if no_dictionary {
+            cmd.env("SOTECHECK_NO_DICTIONARY", "1");
+        } else {
+            cmd.env_remove("SOTECHECK_NO_DICTIONARY");
+        }
+        let out = cmd.output().expect("runs");
+        assert_eq!(out.status.code(), Some(1), "the defects fail the gate: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (with, without) = (run(false), run(true));
+    assert!(with.contains("activity-event-id-duplicate"), "{with}");
+    assert!(with == without, "the reports differ with and without the dictionary");
+    let _ = std::fs::remove_dir_all(&pkg);
+}
