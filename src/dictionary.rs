@@ -248,13 +248,18 @@ fn encode(s: &Series, limit: usize) -> PolarsResult<Option<(Series, IdxCa)>> {
             let Some(span) = span else { return Ok(None) };
             // Codes 0..=span are lo..=hi; null, if any, is span + 1.
             let null_code = (span + 1) as IdxSize;
-            let codes: Vec<IdxSize> = if ints.null_count() == 0 {
-                ints.cont_slice()
-                    .map(|v| v.iter().map(|&x| (x - lo) as IdxSize).collect())
-                    .unwrap_or_else(|_| ints.into_no_null_iter().map(|x| (x - lo) as IdxSize).collect())
-            } else {
-                ints.iter().map(|x| x.map_or(null_code, |x| (x - lo) as IdxSize)).collect()
-            };
+            let mut codes: Vec<IdxSize> = Vec::with_capacity(ints.len());
+            // Chunk by chunk over the value slices (this loop vectorises); nulls after.
+            for arr in ints.downcast_iter() {
+                codes.extend(arr.values().iter().map(|&x| x.wrapping_sub(lo) as IdxSize));
+            }
+            if ints.null_count() > 0 {
+                for (c, v) in codes.iter_mut().zip(ints.iter()) {
+                    if v.is_none() {
+                        *c = null_code;
+                    }
+                }
+            }
             let mut range: Vec<Option<i64>> = (lo..=hi).map(Some).collect();
             if ints.null_count() > 0 {
                 range.push(None);
@@ -302,16 +307,17 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
                 })
             };
             let long = view.length > 12;
+            let key = view.as_u128();
             let code = if long && long_views >= 1024 && long_new * 2 > long_views {
                 by_text(text)
             } else {
                 long_views += long as usize;
-                match by_view.get(&view.as_u128()) {
+                match by_view.get(&key) {
                     Some(&c) => c,
                     None => {
                         long_new += long as usize;
                         let c = by_text(text);
-                        by_view.insert(view.as_u128(), c);
+                        by_view.insert(key, c);
                         c
                     }
                 }
