@@ -171,6 +171,7 @@ impl Engine<'_> {
         let mut phases = Phases::default();
         let scanned = stream.scan(|batch| {
             batches += 1;
+            // Row rules are planned first: the batch's dictionary is made from their plans.
             let plan_cx = cx.for_batch(name, batch, None);
             let t = std::time::Instant::now();
             let mut plans = Vec::new();
@@ -191,9 +192,6 @@ impl Engine<'_> {
                 }
             }
             phases.add("plan row rules", t);
-            // The fused row rules and the aggregates read the batch independently: they run
-            // side by side (the fused scan on a scoped thread, the aggregates here, where
-            // their context lives), so that one's single-threaded steps fill the other's gaps.
             // The batch's coded columns, shared: the fused rules look values up in them, the
             // aggregates count per code (keyed sums, months) and scan each distinct text
             // once (identity codes). Every text and date column is offered.
@@ -207,6 +205,9 @@ impl Engine<'_> {
             let dict = Dictionary::for_plans(batch, &plans, &offered).unwrap_or_else(|_| Dictionary::new(batch.height()));
             phases.add("code columns", t);
             let bcx = cx.for_batch(name, batch, Some(&dict));
+            // The fused row rules and the aggregates read the batch independently: they run
+            // side by side (the fused scan on a scoped thread, the aggregates here, where
+            // their context lives), so that one's single-threaded steps fill the other's gaps.
             let side_by_side = std::time::Instant::now();
             let mut aggregates_took = std::time::Duration::ZERO;
             let (result, fused_took) = std::thread::scope(|scope| {
