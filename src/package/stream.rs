@@ -1,8 +1,9 @@
 //! Reads a large table batch by batch, so that checking it takes memory for one batch and
 //! the rules' mergeable state, not for the whole table. CSV is cut at record boundaries
-//! (a newline outside quotes) and each piece parsed by polars; Parquet is read in row
-//! slices. Batches are typed exactly as a whole table is (`load::type_frame`), carry the
-//! same `__line` numbers, and yield the same input problems, merged over the batches.
+//! (a newline outside quotes), checked as bytes (UTF-8, short records; `records`) and
+//! parsed by polars; Parquet is read in runs of whole row groups. Batches are typed
+//! exactly as a whole table is (`load::type_frame`), carry the same `__line` numbers, and
+//! yield the same input problems, merged over the batches.
 
 use super::contract::TableSpec;
 use super::load::{type_frame, value_problems, Typed, ValueStats, LINE};
