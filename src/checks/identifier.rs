@@ -12,7 +12,7 @@
 //! ```
 
 use super::predicate::{parse_where, Predicate};
-use super::{pe, EvalCx, ParseCx, Plan};
+use super::{EvalCx, ParseCx, Plan};
 use crate::rules::spanned::{Errors, Table};
 use polars::prelude::*;
 
@@ -75,18 +75,17 @@ impl Identifier {
     }
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        // Identifiers repeat heavily (a region has hundreds of units): validate the distinct
-        // values in Rust and turn the invalid ones into a set for the fused scan.
-        let df = cx
-            .frame(&self.table)?
-            .clone()
-            .lazy()
-            .select([col(self.column.as_str()).cast(DataType::String).unique()])
-            .collect()
-            .map_err(pe)?;
-        let values = crate::frame::strings(&crate::frame::column(&df, &self.column).map_err(pe)?);
-        let bad: Vec<String> = values.into_iter().flatten().filter(|v| !valid(&self.scheme, v)).collect();
-        let bad = col(self.column.as_str()).cast(DataType::String).is_in(super::set_literal(&self.column, bad), false);
+        // Validated in Rust, value by value. Identifiers repeat heavily (a region has
+        // hundreds of units), and the engine's dictionary runs this once per distinct value
+        // of a batch, so no pass of its own collects them first.
+        let scheme = self.scheme.clone();
+        let bad = col(self.column.as_str()).cast(DataType::String).map(
+            move |values: Column| {
+                let checked: BooleanChunked = values.str()?.iter().map(|v| v.map(|v| !valid(&scheme, v))).collect();
+                Ok(checked.with_name(values.name().clone()).into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+        );
         super::value_plan(&self.table, &self.column, bad, &self.filter, None, cx)
     }
 }
