@@ -215,7 +215,7 @@ impl Engine<'_> {
                     let t = std::time::Instant::now();
                     (fused(batch, &plans, self.sample_limit, true, Some(&dict)), t.elapsed())
                 });
-                // Keyed sums first, answered together: one group-by per key column set.
+                // Keyed sums first, answered together: one pass per key column set.
                 let t = std::time::Instant::now();
                 let rules = aggregate_rules.iter().copied().filter(|i| !failed.contains_key(i));
                 let (requests, requesters, unformed) = self.keyed_requests(name, rules, &bcx);

@@ -220,7 +220,8 @@ impl<'a> EvalCx<'a> {
         self.partials.borrow().get(&key).cloned().ok_or_else(|| format!("internal: `{key}` was not answered"))
     }
 
-    /// Answers requests not answered yet: one group-by per table and key columns.
+    /// Answers requests not answered yet: one pass per table and key columns (counted per
+    /// code when the batch's dictionary coded the one key column, else one group-by).
     pub fn answer(&self, requests: Vec<KeyedSum>) -> Result<(), String> {
         let mut groups: BTreeMap<(String, Vec<String>), Vec<KeyedSum>> = BTreeMap::new();
         for r in requests {
@@ -367,8 +368,8 @@ pub enum Partial {
 }
 
 /// A count or sum per key that an aggregate needs from a table (a reconcile side, the
-/// members present). Requests grouping by the same columns are answered by one group-by
-/// with a masked sum each (`EvalCx::answer`), instead of one group-by per rule.
+/// members present). Requests grouping by the same columns are answered together, in one
+/// pass with a masked sum each (`EvalCx::answer`), instead of one pass per rule.
 pub struct KeyedSum {
     /// The partial it answers.
     pub key: String,
