@@ -137,9 +137,14 @@ pub fn load(spec: &'static TableSpec, res: &Resource, ctx: &mut LoadContext) -> 
 
 /// The problem for a file polars could not parse.
 pub(crate) fn unreadable(spec: &TableSpec, file: &str, e: &PolarsError) -> InputProblem {
+    let help = if file.to_ascii_lowercase().ends_with(".parquet") {
+        "check that the file is a complete Parquet file and that each column has the contract's type (docs/package-format.md)"
+    } else {
+        "check the quoting and that every row has as many fields as the header"
+    };
     InputProblem::error(ProblemCode::FileUnparsable, file, format!("cannot be read: {}", first_line(&e.to_string())))
         .table(spec.name)
-        .help("check the quoting and that every row has as many fields as the header")
+        .help(help)
 }
 
 fn first_line(s: &str) -> &str {
@@ -370,9 +375,13 @@ fn streamed(
 pub(crate) struct Typed {
     column: String,
     ty: ColType,
+    /// The column as read (as text, when it is read from text).
+    raw: Expr,
     parsed: Expr,
     /// True when the raw column is text, so failures can be shown as the original text.
     pub(crate) from_text: bool,
+    /// A date or month stored as a timestamp with a time zone (read as text, not as dates).
+    zoned: bool,
     decimal_comma: bool,
 }
 
@@ -386,24 +395,41 @@ fn type_columns(
     for name in present {
         let ty = spec.column(name).expect("contract column").ty;
         let dtype = dtype_of(name);
-        let raw = col(name.as_str());
-        let from_text = dtype == DataType::String;
+        // A Parquet column stored as a dictionary (pandas' `category`) is text too.
+        let categorical = dtype.is_categorical() || dtype.is_enum();
+        // A timestamp with a time zone has no one date: cast, a Helsinki midnight falls on
+        // the day before (UTC). Such dates are not guessed; each is shown as not a date.
+        let zoned = matches!(ty, ColType::Date | ColType::Month) && matches!(&dtype, DataType::Datetime(_, Some(_)));
+        let raw = match &dtype {
+            // Shown as the instant in UTC (a zoned timestamp cannot be formatted in its own
+            // zone without polars' time-zone database).
+            DataType::Datetime(unit, Some(_)) if zoned => concat_str(
+                [col(name.as_str()).to_physical().cast(DataType::Datetime(*unit, None)).cast(DataType::String), lit(" UTC")],
+                "",
+                false,
+            ),
+            _ if categorical => col(name.as_str()).cast(DataType::String),
+            _ => col(name.as_str()),
+        };
+        let from_text = dtype == DataType::String || categorical || zoned;
+        let r = raw.clone();
         let parsed = match (ty, from_text) {
-            (ColType::String, true) => continue,
-            (ColType::String, false) => raw.cast(DataType::String),
-            (ColType::Date, true) => parse_date(raw.clone(), 10),
-            (ColType::Month, true) => parse_date(concat_str([raw.clone(), lit("-01")], "", false), 10).and_then_len_check(raw, 7),
-            (ColType::Date | ColType::Month, false) => raw.cast(DataType::Date),
-            (ColType::Integer, true) => raw.str().strip_chars(lit(NULL)).cast(DataType::Int64),
-            (ColType::Integer, false) => raw.cast(DataType::Int64),
+            _ if zoned => lit(NULL).cast(DataType::Date),
+            (ColType::String, true) if !categorical => continue,
+            (ColType::String, _) => r.cast(DataType::String),
+            (ColType::Date, true) => parse_date(r.clone(), 10),
+            (ColType::Month, true) => parse_date(concat_str([r.clone(), lit("-01")], "", false), 10).and_then_len_check(r, 7),
+            (ColType::Date | ColType::Month, false) => r.cast(DataType::Date),
+            (ColType::Integer, true) => r.str().strip_chars(lit(NULL)).cast(DataType::Int64),
+            (ColType::Integer, false) => r.cast(DataType::Int64),
             (ColType::Number, true) => {
-                let s = raw.str().strip_chars(lit(NULL));
+                let s = r.str().strip_chars(lit(NULL));
                 let s = if decimal_comma(name) { s.str().replace_all(lit(","), lit("."), true) } else { s };
                 s.cast(DataType::Float64)
             }
-            (ColType::Number, false) => raw.cast(DataType::Float64),
+            (ColType::Number, false) => r.cast(DataType::Float64),
         };
-        out.push(Typed { column: name.clone(), ty, parsed, from_text, decimal_comma: decimal_comma(name) });
+        out.push(Typed { column: name.clone(), ty, raw, parsed, from_text, zoned, decimal_comma: decimal_comma(name) });
     }
     out
 }
@@ -471,7 +497,7 @@ pub(crate) fn type_frame(lf: LazyFrame, typed: &[Typed], present: &[String]) -> 
                 exprs.push(t.parsed.clone().alias(c.as_str()));
                 // The raw text is only needed to show values that did not parse.
                 if t.from_text {
-                    exprs.push(col(c.as_str()).alias(format!("{RAW_PREFIX}{c}")));
+                    exprs.push(t.raw.clone().alias(format!("{RAW_PREFIX}{c}")));
                 }
             }
             None => exprs.push(col(c.as_str())),
@@ -534,6 +560,10 @@ pub(crate) fn value_problems(spec: &TableSpec, typed: &[Typed], stats: &[ValueSt
             )
         } else {
             let (expect, fix) = match t.ty {
+                ColType::Date | ColType::Month if t.zoned => (
+                    "dates: they are timestamps with a time zone, whose date depends on the zone they are read in",
+                    "store dates as a Parquet date (date32) column, or timestamps without a time zone at the local midnight",
+                ),
                 ColType::Date => ("dates (YYYY-MM-DD)", "write dates as ISO YYYY-MM-DD, e.g. 2025-03-31"),
                 ColType::Month => ("months (YYYY-MM)", "write months as YYYY-MM, e.g. 2025-03"),
                 ColType::Integer => ("whole numbers", "write integers without decimals or units"),
