@@ -35,6 +35,15 @@ struct Coded {
     codes: IdxCa,
 }
 
+/// Every combination of some coded columns' values (`Dictionary::combinations`).
+pub(crate) struct Combinations {
+    /// A column per root, a row per combination.
+    pub frame: DataFrame,
+    /// Per root: its code column and stride. A row's combination is the sum of its codes
+    /// times their strides.
+    pub roots: Vec<(String, usize)>,
+}
+
 impl Dictionary {
     pub fn new(rows: usize) -> Self {
         Dictionary { rows, coded: BTreeMap::new() }
@@ -82,39 +91,26 @@ impl Dictionary {
         if roots.is_empty() || roots.iter().any(|r| r.starts_with("__")) {
             return Ok(None);
         }
-        let mut combinations = 1usize;
-        for r in &roots {
-            // (An empty table has nothing to look up.)
-            let Some(c) = self.coded_column(r).filter(|c| !c.values.is_empty()) else { return Ok(None) };
-            combinations = combinations.saturating_mul(c.values.len());
-            // Never more combinations than rows, unless few (so small tables go this way too,
-            // and the tests cover it).
-            if combinations > MAX_COMBINATIONS.min(self.rows.max(4096)) {
-                return Ok(None);
-            }
-        }
-        // Every combination, the first root varying slowest; each row's combination is its
-        // codes in the same mixed radix (polars arithmetic, beside the other expressions).
-        let mut columns = Vec::with_capacity(roots.len());
-        let mut index: Option<Expr> = None;
-        let mut stride = combinations;
-        for r in &roots {
-            let c = self.coded[r.as_str()].as_ref().expect("coded above");
-            let n = c.values.len();
-            stride /= n;
-            let at = IdxCa::from_vec("".into(), (0..combinations).map(|i| ((i / stride) % n) as IdxSize).collect());
-            columns.push(c.values.take(&at)?.with_name(r.clone()).into_column());
-            let code = col(c.code_column.as_str());
-            let term = if stride == 1 { code } else { code * lit(stride as IdxSize) };
-            index = Some(match index {
-                None => term,
-                Some(i) => i + term,
-            });
-        }
-        let index = index.expect("at least one root");
+        let Some(all) = self.combinations(&roots)? else { return Ok(None) };
+        // Each row's combination is its codes in the same mixed radix (polars arithmetic,
+        // beside the other expressions).
+        let index = all
+            .roots
+            .iter()
+            .map(|(code_column, stride)| {
+                let code = col(code_column.as_str());
+                if *stride == 1 {
+                    code
+                } else {
+                    code * lit(*stride as IdxSize)
+                }
+            })
+            .reduce(|a, b| a + b)
+            .expect("at least one root");
+        let combinations = all.frame.height();
         // Combinations pair values that may never meet in a row; should the expression fail
         // on one, the rows are judged directly instead (and fail there only if they must).
-        let Ok(table) = DataFrame::new(combinations, columns)?.lazy().select([e.clone().alias("__value")]).collect() else {
+        let Ok(table) = all.frame.lazy().select([e.clone().alias("__value")]).collect() else {
             return Ok(None);
         };
         let table = table.column("__value")?.as_materialized_series().clone();
@@ -132,6 +128,80 @@ impl Dictionary {
             move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
         );
         Ok(Some(lookup))
+    }
+
+    /// `e` with each costly part that `rewrite` can look up replaced by its lookup: the
+    /// whole expression if it can, else its operands, recursively. So a rule that ANDs a
+    /// membership test on one column with a test on another (a code valid on the row's
+    /// date: too many code × date combinations to look up together) still judges the
+    /// membership once per code. `None` when no part was rewritten.
+    pub fn rewrite_parts(&self, e: &Expr) -> PolarsResult<Option<Expr>> {
+        if let Some(r) = self.rewrite(e)? {
+            return Ok(Some(r));
+        }
+        if !costly(e) {
+            return Ok(None);
+        }
+        let part = |x: &Arc<Expr>| -> PolarsResult<Option<Arc<Expr>>> { Ok(self.rewrite_parts(x)?.map(Arc::new)) };
+        Ok(match e {
+            Expr::BinaryExpr { left, op, right } => {
+                let (l, r) = (part(left)?, part(right)?);
+                (l.is_some() || r.is_some()).then(|| Expr::BinaryExpr {
+                    left: l.unwrap_or_else(|| left.clone()),
+                    op: *op,
+                    right: r.unwrap_or_else(|| right.clone()),
+                })
+            }
+            Expr::Ternary { predicate, truthy, falsy } => {
+                let (p, t, f) = (part(predicate)?, part(truthy)?, part(falsy)?);
+                (p.is_some() || t.is_some() || f.is_some()).then(|| Expr::Ternary {
+                    predicate: p.unwrap_or_else(|| predicate.clone()),
+                    truthy: t.unwrap_or_else(|| truthy.clone()),
+                    falsy: f.unwrap_or_else(|| falsy.clone()),
+                })
+            }
+            // Only the logical functions, whose operands are row values of their own (a
+            // membership test's list, say, is not).
+            Expr::Function { input, function }
+                if matches!(function.to_string().as_str(), "not" | "fill_null" | "is_null" | "is_not_null") =>
+            {
+                let parts: Vec<Option<Expr>> = input.iter().map(|x| self.rewrite_parts(x)).collect::<PolarsResult<_>>()?;
+                parts.iter().any(Option::is_some).then(|| Expr::Function {
+                    input: parts.into_iter().zip(input).map(|(p, x)| p.unwrap_or_else(|| x.clone())).collect(),
+                    function: function.clone(),
+                })
+            }
+            _ => None,
+        })
+    }
+
+    /// Every combination of the coded `roots`' values, as a frame with a column per root
+    /// (the first root varying slowest), or `None` when a root is not coded or the
+    /// combinations are too many to look up (see `rewrite`).
+    pub(crate) fn combinations(&self, roots: &[PlSmallStr]) -> PolarsResult<Option<Combinations>> {
+        let mut combinations = 1usize;
+        for r in roots {
+            // (An empty table has nothing to look up.)
+            let Some(c) = self.coded_column(r).filter(|c| !c.values.is_empty()) else { return Ok(None) };
+            combinations = combinations.saturating_mul(c.values.len());
+            // Never more combinations than rows, unless few (so small tables go this way too,
+            // and the tests cover it).
+            if combinations > MAX_COMBINATIONS.min(self.rows.max(4096)) {
+                return Ok(None);
+            }
+        }
+        let mut columns = Vec::with_capacity(roots.len());
+        let mut strides = Vec::with_capacity(roots.len());
+        let mut stride = combinations;
+        for r in roots {
+            let c = self.coded[r.as_str()].as_ref().expect("coded above");
+            let n = c.values.len();
+            stride /= n;
+            let at = IdxCa::from_vec("".into(), (0..combinations).map(|i| ((i / stride) % n) as IdxSize).collect());
+            columns.push(c.values.take(&at)?.with_name(r.clone()).into_column());
+            strides.push((c.code_column.clone(), stride));
+        }
+        Ok(Some(Combinations { frame: DataFrame::new(combinations, columns)?, roots: strides }))
     }
 
     /// A coded column's distinct values and each row's code.
@@ -201,7 +271,7 @@ fn costly(e: &Expr) -> bool {
 /// The columns `e` reads, or `None` if it holds a node that is not elementwise (windows,
 /// aggregates of columns, filters, sorts, ...). Functions are trusted: row expressions are
 /// elementwise by `RowPlan`'s contract; this guard catches the plain mistakes.
-fn elementwise_roots(e: &Expr) -> Option<Vec<PlSmallStr>> {
+pub(crate) fn elementwise_roots(e: &Expr) -> Option<Vec<PlSmallStr>> {
     let mut roots = Vec::new();
     for node in e {
         match node {
@@ -279,19 +349,21 @@ fn encode(s: &Series, limit: usize) -> PolarsResult<Option<(Series, IdxCa)>> {
 /// is stored.
 /// Gives up early on columns that look like identifiers.
 fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit: usize) -> Option<Vec<IdxSize>> {
-    let mut by_view: PlHashMap<u128, IdxSize> = PlHashMap::new();
+    let mut by_view = ViewTable::default();
     let mut by_text: PlHashMap<&str, IdxSize> = PlHashMap::new();
     let mut null_code: Option<IdxSize> = None;
     let mut codes = Vec::with_capacity(ca.len());
     let mut row = 0usize;
-    for arr in ca.downcast_iter() {
+    // (The chunks as `dyn Array` too, for their validity.)
+    for (arr, chunk) in ca.downcast_iter().zip(ca.chunks()) {
         // A long string's view points into its own chunk's buffers: views are compared
         // within a chunk only. Where long views seldom repeat (text parsed from CSV: one
         // buffer position per row), they are not kept, and the text decides alone.
         by_view.clear();
         let (mut long_views, mut long_new) = (0usize, 0usize);
-        for (view, value) in arr.views().iter().zip(arr.iter()) {
-            let Some(text) = value else {
+        let validity = chunk.validity().filter(|v| v.unset_bits() > 0);
+        for (i, view) in arr.views().iter().enumerate() {
+            if validity.is_some_and(|v| !v.get_bit(i)) {
                 let code = *null_code.get_or_insert_with(|| {
                     first_rows.push(None);
                     (first_rows.len() - 1) as IdxSize
@@ -299,8 +371,11 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
                 codes.push(code);
                 row += 1;
                 continue;
-            };
-            let mut by_text = |text| {
+            }
+            // The text is only read for a view not seen before.
+            let mut by_text = || {
+                // SAFETY: `i` is within the array (it indexes its views).
+                let text = unsafe { arr.value_unchecked(i) };
                 *by_text.entry(text).or_insert_with(|| {
                     first_rows.push(Some(row as IdxSize));
                     (first_rows.len() - 1) as IdxSize
@@ -309,14 +384,14 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
             let long = view.length > 12;
             let key = view.as_u128();
             let code = if long && long_views >= 1024 && long_new * 2 > long_views {
-                by_text(text)
+                by_text()
             } else {
                 long_views += long as usize;
-                match by_view.get(&key) {
-                    Some(&c) => c,
+                match by_view.get(key) {
+                    Some(c) => c,
                     None => {
                         long_new += long as usize;
-                        let c = by_text(text);
+                        let c = by_text();
                         by_view.insert(key, c);
                         c
                     }
@@ -331,6 +406,79 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
         }
     }
     Some(codes)
+}
+
+/// Codes by 16-byte string view: a small open-addressing table (linear probing, at most
+/// half full), as a column's distinct views are few and looked up once per row, where a
+/// general hash map's probing costs more than the lookup itself.
+#[derive(Default)]
+struct ViewTable {
+    keys: Vec<u128>,
+    /// `EMPTY` where no key is stored (any `u128`, zero too, is a possible view).
+    codes: Vec<IdxSize>,
+    len: usize,
+    shift: u32,
+}
+
+impl ViewTable {
+    const EMPTY: IdxSize = IdxSize::MAX;
+
+    fn clear(&mut self) {
+        self.codes.fill(Self::EMPTY);
+        self.len = 0;
+    }
+
+    #[inline]
+    fn slot(&self, key: u128) -> usize {
+        let mixed = ((key as u64) ^ ((key >> 64) as u64).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> self.shift) as usize
+    }
+
+    #[inline]
+    fn get(&self, key: u128) -> Option<IdxSize> {
+        if self.codes.is_empty() {
+            return None;
+        }
+        let mask = self.codes.len() - 1;
+        let mut at = self.slot(key);
+        loop {
+            let code = self.codes[at];
+            if code == Self::EMPTY {
+                return None;
+            }
+            if self.keys[at] == key {
+                return Some(code);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, key: u128, code: IdxSize) {
+        if (self.len + 1) * 2 > self.codes.len() {
+            self.grow();
+        }
+        let mask = self.codes.len() - 1;
+        let mut at = self.slot(key);
+        while self.codes[at] != Self::EMPTY {
+            at = (at + 1) & mask;
+        }
+        self.keys[at] = key;
+        self.codes[at] = code;
+        self.len += 1;
+    }
+
+    fn grow(&mut self) {
+        let size = (self.codes.len() * 2).max(64);
+        let old: Vec<(u128, IdxSize)> =
+            self.keys.iter().zip(&self.codes).filter(|(_, c)| **c != Self::EMPTY).map(|(k, c)| (*k, *c)).collect();
+        self.keys = vec![0; size];
+        self.codes = vec![Self::EMPTY; size];
+        self.shift = 64 - size.trailing_zeros();
+        self.len = 0;
+        for (k, c) in old {
+            self.insert(k, c);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -367,6 +515,24 @@ mod tests {
             let looked_up = with_codes.lazy().select([rewritten.alias("v")]).collect().unwrap();
             assert_eq!(direct, looked_up, "{e:?}");
         }
+    }
+
+    #[test]
+    fn a_costly_part_is_looked_up_when_the_whole_cannot_be() {
+        let ids: Vec<String> = (0..5000).map(|i| format!("E{i}")).collect();
+        let codes: Vec<Option<&str>> = (0..5000).map(|i| [Some("a"), Some("b"), None][i % 3]).collect();
+        let df = df!("id" => ids, "code" => codes).unwrap();
+        let in_a = || col("code").is_in(lit(Series::new("".into(), ["a"])).implode(false), false);
+        // `id` holds too many values to be coded: the whole cannot be looked up, `in_a` can.
+        let e = in_a().not().and(col("id").str().ends_with(lit("7"))).or(col("code").is_null());
+        let mut dict = Dictionary::new(df.height());
+        dict.prepare(&df, [&e], &[]).unwrap();
+        assert!(dict.rewrite(&e).unwrap().is_none());
+        let parts = dict.rewrite_parts(&e).unwrap().expect("the membership test is looked up");
+        assert!(format!("{parts:?}").contains("__code_"), "{parts:?}");
+        let direct = df.clone().lazy().select([e.alias("v")]).collect().unwrap();
+        let looked_up = df.hstack(&dict.code_columns(&df)).unwrap().lazy().select([parts.alias("v")]).collect().unwrap();
+        assert_eq!(direct, looked_up);
     }
 
     #[test]

@@ -424,6 +424,24 @@ pub fn fused(
     batch: bool,
     dict: Option<&Dictionary>,
 ) -> PolarsResult<Vec<Measure>> {
+    let own;
+    let dict = match dict {
+        Some(d) => d,
+        None => {
+            own = Dictionary::for_plans(df, plans, &[])?;
+            &own
+        }
+    };
+    // Plans on coded columns are counted per value combination; the others judged per row.
+    let counted = crate::tally::counted(df, plans, dict, limit, batch)?;
+    let rest: Vec<(usize, RowPlan)> = plans.iter().zip(&counted).filter(|(_, c)| c.is_none()).map(|(p, _)| p.clone()).collect();
+    let mut judged = if rest.is_empty() { Vec::new() } else { per_row(df, &rest, limit, batch, dict)? }.into_iter();
+    Ok(counted.into_iter().map(|c| c.or_else(|| judged.next()).unwrap_or_default()).collect())
+}
+
+/// `fused` for plans judged row by row: a mask per plan, then counts, samples and
+/// breakdowns read from the masks.
+fn per_row(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bool, dict: &Dictionary) -> PolarsResult<Vec<Measure>> {
     // The masks (and weights) of every rule first, in one pass: the counts, samples and
     // breakdowns below read these columns instead of evaluating each rule again.
     let mut cols = vec![col(LINE)];
@@ -440,15 +458,7 @@ pub fn fused(
     // reads the mask instead of evaluating it again.
     let mut evaluated = Vec::new();
     // Judged once per distinct value where the columns allow (see `dictionary`).
-    let own;
-    let dict = match dict {
-        Some(d) => d,
-        None => {
-            own = Dictionary::for_plans(df, plans, &[])?;
-            &own
-        }
-    };
-    let per_value = |e: &Expr| -> PolarsResult<Expr> { Ok(dict.rewrite(e)?.unwrap_or_else(|| e.clone())) };
+    let per_value = |e: &Expr| -> PolarsResult<Expr> { Ok(dict.rewrite_parts(e)?.unwrap_or_else(|| e.clone())) };
     for (k, (_, p)) in plans.iter().enumerate() {
         // A check may say `lit(true)` ("every row"); ANDed with a real column it stays a
         // full-length mask. (Line numbers start at 1, so this is true on every row.)
@@ -528,7 +538,7 @@ pub fn fused(
 
 /// Keeps the groups with failing rows, largest failing weight first (ties by name, so the
 /// order is deterministic), at most `BREAKDOWN_LIMIT`.
-fn finish_breakdown(mut m: Measure) -> Measure {
+pub(crate) fn finish_breakdown(mut m: Measure) -> Measure {
     m.breakdown.retain(|b| b.failing_rows > 0);
     m.breakdown.sort_by(|a, b| b.failing.total_cmp(&a.failing).then_with(|| a.group.cmp(&b.group)));
     m.breakdown.truncate(BREAKDOWN_LIMIT);

@@ -15,4 +15,5 @@ pub mod report;
 pub mod rules;
 pub mod suggest;
 pub mod suite;
+pub mod tally;
 pub mod text;

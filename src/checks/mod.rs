@@ -467,6 +467,7 @@ impl EvalCx<'_> {
 /// expressions are elementwise: a row's value depends on that row alone (no windows,
 /// shifts, aggregates of columns), so the engine may judge them once per distinct value
 /// (`crate::dictionary`) and batch by batch.
+#[derive(Clone)]
 pub struct RowPlan {
     pub table: String,
     /// Rows the check applies to.

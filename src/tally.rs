@@ -1,0 +1,187 @@
+//! Measuring row rules by counting rows per value combination instead of judging each row.
+//!
+//! When everything a row plan reads (its `evaluated` and `failing` expressions and the
+//! column it breaks down by) is coded in the batch's `Dictionary`, and the combinations of
+//! those columns' values are few, a row's verdict depends only on its combination. The
+//! rows are then counted once per combination (a pass over the codes, shared by every plan
+//! on the same columns), each plan's expressions are judged once per combination by
+//! polars, and its counts and breakdown are sums over the combinations. Only a plan with
+//! failing rows goes back to the rows, to find its first samples. The measures are those
+//! the per-row scan (`engine::fused`) gives; the tests compare the two on every rule.
+
+use crate::checks::{BreakdownRow, Measure, RowPlan, Sample};
+use crate::dictionary::{elementwise_roots, Dictionary};
+use crate::frame;
+use crate::package::load::LINE;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+
+/// The measures of the plans that can be counted per combination (`None` for the others,
+/// which the caller judges row by row). `batch`: as in `engine::fused` (breakdowns hold
+/// every group, and are not trimmed).
+pub fn counted(
+    df: &DataFrame,
+    plans: &[(usize, RowPlan)],
+    dict: &Dictionary,
+    limit: usize,
+    batch: bool,
+) -> PolarsResult<Vec<Option<Measure>>> {
+    // Plans by the columns they read: each set's rows are counted once.
+    let mut by_roots: BTreeMap<Vec<PlSmallStr>, Vec<usize>> = BTreeMap::new();
+    for (k, (_, p)) in plans.iter().enumerate() {
+        if let Some(roots) = roots(p) {
+            by_roots.entry(roots).or_default().push(k);
+        }
+    }
+    let mut out: Vec<Option<Measure>> = vec![None; plans.len()];
+    for (roots, ks) in by_roots {
+        let Some(all) = dict.combinations(&roots)? else { continue };
+        let n = all.frame.height();
+        // Each plan judged once per combination, as the per-row scan judges a row: nulls
+        // count as false, and `failing` only where `evaluated`.
+        let mut judged = Vec::with_capacity(ks.len() * 2);
+        for &k in &ks {
+            let p = &plans[k].1;
+            let ev = p.evaluated.clone().fill_null(lit(false));
+            judged.push(ev.clone().alias(format!("__e{k}")));
+            judged.push(ev.and(p.failing.clone()).fill_null(lit(false)).alias(format!("__f{k}")));
+        }
+        // Combinations pair values that may never meet in a row; should an expression fail
+        // on one, these plans are judged row by row instead.
+        let Ok(tables) = all.frame.lazy().with_columns(judged).collect() else { continue };
+        let mask = |name: String| -> Option<Vec<bool>> {
+            let c = tables.column(&name).ok()?.bool().ok()?.clone();
+            (c.len() == n).then(|| c.iter().map(|v| v == Some(true)).collect())
+        };
+        let tables: Option<Vec<(Vec<bool>, Vec<bool>)>> =
+            ks.iter().map(|&k| Some((mask(format!("__e{k}"))?, mask(format!("__f{k}"))?))).collect();
+        let Some(tables) = tables else { continue };
+        let codes: Vec<(&[IdxSize], usize)> =
+            roots.iter().zip(&all.roots).map(|(r, (_, stride))| (dict.coded(r).expect("coded").1, *stride)).collect();
+        let index = Index { codes: &codes };
+        let rows = index.count(n, df.height());
+        for (&k, (ev, fail)) in ks.iter().zip(tables) {
+            let p = &plans[k].1;
+            let sum = |mask: &[bool]| -> u64 { rows.iter().zip(mask).filter(|(_, m)| **m).map(|(r, _)| *r).sum() };
+            let (evaluated, failing) = (sum(&ev), sum(&fail));
+            let samples = if failing > 0 { samples(df, p, &index.first(&fail, limit))? } else { Vec::new() };
+            let breakdown = match &p.breakdown {
+                Some(by) if batch || failing > 0 => {
+                    let at = roots.iter().position(|r| r == by.as_str()).expect("breakdown column among the roots");
+                    breakdown(dict.coded(by).expect("coded").0, all.roots[at].1, &rows, &ev, &fail)?
+                }
+                _ => Vec::new(),
+            };
+            let m = Measure {
+                evaluated,
+                failing,
+                total_weight: evaluated as f64,
+                failing_weight: failing as f64,
+                samples,
+                breakdown,
+                notes: Vec::new(),
+            };
+            out[k] = Some(if batch { m } else { crate::engine::finish_breakdown(m) });
+        }
+    }
+    Ok(out)
+}
+
+/// The columns a plan reads, if it can be counted: unweighted (a weight is a row's own
+/// number), elementwise, on data columns (not the line number), at least one.
+fn roots(p: &RowPlan) -> Option<Vec<PlSmallStr>> {
+    if p.weight.is_some() {
+        return None;
+    }
+    let mut roots = elementwise_roots(&p.evaluated)?;
+    roots.extend(elementwise_roots(&p.failing)?);
+    roots.extend(p.breakdown.iter().map(|b| PlSmallStr::from(b.as_str())));
+    roots.sort();
+    roots.dedup();
+    (!roots.is_empty() && roots.iter().all(|r| !r.starts_with("__") && r != LINE)).then_some(roots)
+}
+
+/// Each row's combination: the sum of its codes times their strides.
+struct Index<'a> {
+    codes: &'a [(&'a [IdxSize], usize)],
+}
+
+impl Index<'_> {
+    /// Rows per combination.
+    fn count(&self, combinations: usize, rows: usize) -> Vec<u64> {
+        let mut counts = vec![0u64; combinations];
+        match self.codes {
+            [(a, _)] => a.iter().for_each(|&c| counts[c as usize] += 1),
+            [(a, sa), (b, sb)] => a.iter().zip(*b).for_each(|(&x, &y)| counts[x as usize * sa + y as usize * sb] += 1),
+            _ => {
+                // A column of combinations, built one root at a time (each loop vectorises).
+                let mut at = vec![0usize; rows];
+                for (c, stride) in self.codes {
+                    at.iter_mut().zip(*c).for_each(|(i, &x)| *i += x as usize * stride);
+                }
+                at.iter().for_each(|&i| counts[i] += 1);
+            }
+        }
+        counts
+    }
+
+    /// The first `limit` rows (in order) whose combination is marked.
+    fn first(&self, marked: &[bool], limit: usize) -> Vec<IdxSize> {
+        let rows = self.codes.first().map_or(0, |(c, _)| c.len());
+        let mut found = Vec::new();
+        for i in 0..rows {
+            let at: usize = self.codes.iter().map(|(c, stride)| c[i] as usize * stride).sum();
+            if marked[at] {
+                found.push(i as IdxSize);
+                if found.len() >= limit {
+                    break;
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The samples at `rows`: their line numbers and shown values, as the per-row scan gives them.
+fn samples(df: &DataFrame, p: &RowPlan, rows: &[IdxSize]) -> PolarsResult<Vec<Sample>> {
+    let at = IdxCa::from_vec("".into(), rows.to_vec());
+    let lines = frame::u64s(&frame::column(df, LINE)?.take(&at)?)?;
+    let shown: Vec<Vec<Option<String>>> =
+        p.show.iter().map(|c| Ok(frame::strings(&frame::column(df, c)?.take(&at)?))).collect::<PolarsResult<_>>()?;
+    Ok(lines
+        .iter()
+        .enumerate()
+        .map(|(r, line)| Sample {
+            line: Some(*line),
+            key: None,
+            values: p.show.iter().zip(&shown).map(|(c, v)| (c.clone(), v[r].clone())).collect(),
+        })
+        .collect())
+}
+
+/// Rows (evaluated and failing) per value of the breakdown column, from the rows per
+/// combination: `stride` is the column's place in the combinations.
+fn breakdown(values: &Series, stride: usize, rows: &[u64], ev: &[bool], fail: &[bool]) -> PolarsResult<Vec<BreakdownRow>> {
+    let groups = frame::strings(&values.cast(&DataType::String)?);
+    let n = groups.len();
+    let (mut evaluated, mut failing) = (vec![0u64; n], vec![0u64; n]);
+    for (at, &r) in rows.iter().enumerate() {
+        let g = (at / stride) % n;
+        if ev[at] {
+            evaluated[g] += r;
+        }
+        if fail[at] {
+            failing[g] += r;
+        }
+    }
+    Ok((0..n)
+        .filter(|&g| evaluated[g] > 0)
+        .map(|g| BreakdownRow {
+            group: groups[g].clone(),
+            rows: evaluated[g],
+            failing_rows: failing[g],
+            total: evaluated[g] as f64,
+            failing: failing[g] as f64,
+        })
+        .collect())
+}
