@@ -1,6 +1,7 @@
 use clap::Parser;
 
 fn main() {
+    sotecheck::memory::tune_allocator();
     let cli = sotecheck::cli::Cli::parse();
     let code = match sotecheck::cli::run(cli) {
         Ok(code) => code,
