@@ -10,7 +10,7 @@ use crate::checks::{pe, BreakdownRow, EvalCx, KeyedSum, Measure, Partial, Plan, 
 use crate::codelist::Registry;
 use crate::dictionary::Dictionary;
 use crate::frame;
-use crate::package::problem::InputProblem;
+use crate::package::problem::{InputProblem, ProblemCode};
 use crate::package::stream::Stream;
 use crate::package::{Batching, Data, Package, LINE};
 use crate::report::{Finding, Measured, PackageReport, Status, Summary, Verdict};
@@ -98,6 +98,10 @@ impl Engine<'_> {
                         Ok(m) => finding(rule, pkg, m),
                         Err(reason) => not_evaluated(rule, pkg, reason),
                     });
+                    continue;
+                }
+                if let Some(reason) = unreadable_sum(rule, &problems) {
+                    findings.push(not_evaluated(rule, pkg, reason));
                     continue;
                 }
                 let started = std::time::Instant::now();
@@ -409,6 +413,22 @@ fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
         }
     }
     None
+}
+
+/// Why a rule that sums a column is not judged: some of the column's values could not be
+/// read (treated as missing, they would make the sums too small and the comparison wrong).
+fn unreadable_sum(rule: &Rule, problems: &[InputProblem]) -> Option<String> {
+    rule.check.summed().into_iter().find_map(|(table, column)| {
+        let unread = problems.iter().find(|p| {
+            matches!(p.code, ProblemCode::ValueUnparsable | ProblemCode::DecimalCommaUndeclared)
+                && p.table.as_deref() == Some(table.as_str())
+                && p.column.as_deref() == Some(column.as_str())
+        })?;
+        Some(format!(
+            "{} values of `{column}` in `{table}` could not be read (see the input problems): its sums would be too small",
+            unread.count
+        ))
+    })
 }
 
 /// Evaluates every row-level plan of one table (or batch) in one pass (the `usize` is the

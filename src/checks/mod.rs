@@ -709,6 +709,22 @@ impl Check {
         }
     }
 
+    /// The (table, column) pairs this check sums: a sum over a column with values that
+    /// could not be read would be understated, so the engine does not judge it.
+    pub fn summed(&self) -> Vec<(String, String)> {
+        match self {
+            // Whether a key is present on a side does not depend on its sums.
+            Check::Reconcile(c) if c.flag.iter().any(|f| f == "mismatch" || f == "out-of-band") => [&c.left, &c.right]
+                .into_iter()
+                .filter_map(|side| match side {
+                    reconcile::Side::Table { table, sum: Some(sum), .. } => Some((table.clone(), sum.clone())),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn table(&self) -> String {
         self.needs().first().map(|(t, _)| t.clone()).unwrap_or_default()
     }
