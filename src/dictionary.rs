@@ -44,6 +44,32 @@ pub(crate) struct Combinations {
     pub roots: Vec<(String, usize)>,
 }
 
+/// `Dictionary::sorted_combinations`.
+pub(crate) struct SortedCombinations {
+    pub frame: DataFrame,
+    pub strides: Vec<usize>,
+    pub ranks: Vec<Vec<IdxSize>>,
+    /// Each root's values, sorted.
+    pub sorted: Vec<Series>,
+}
+
+/// A frame of every combination of the named values, the first varying slowest, and each
+/// one's stride (a combination's row is the sum of its values' positions times strides).
+fn combination_frame(named: &[(PlSmallStr, Series)]) -> PolarsResult<(DataFrame, Vec<usize>)> {
+    let combinations: usize = named.iter().map(|(_, v)| v.len()).product();
+    let mut columns = Vec::with_capacity(named.len());
+    let mut strides = Vec::with_capacity(named.len());
+    let mut stride = combinations;
+    for (name, values) in named {
+        let n = values.len();
+        stride /= n;
+        let at = IdxCa::from_vec("".into(), (0..combinations).map(|i| ((i / stride) % n) as IdxSize).collect());
+        columns.push(values.take(&at)?.with_name(name.clone()).into_column());
+        strides.push(stride);
+    }
+    Ok((DataFrame::new(combinations, columns)?, strides))
+}
+
 impl Dictionary {
     pub fn new(rows: usize) -> Self {
         Dictionary { rows, coded: BTreeMap::new() }
@@ -179,29 +205,50 @@ impl Dictionary {
     /// (the first root varying slowest), or `None` when a root is not coded or the
     /// combinations are too many to look up (see `rewrite`).
     pub(crate) fn combinations(&self, roots: &[PlSmallStr]) -> PolarsResult<Option<Combinations>> {
+        let Some(coded) = self.roots(roots) else { return Ok(None) };
+        let named: Vec<(PlSmallStr, Series)> = roots.iter().cloned().zip(coded.iter().map(|c| c.values.clone())).collect();
+        let (frame, strides) = combination_frame(&named)?;
+        Ok(Some(Combinations { frame, roots: coded.iter().map(|c| c.code_column.clone()).zip(strides).collect() }))
+    }
+
+    /// `combinations` with each root's values in sorted order (nulls first), so that
+    /// batches holding the same values give the same frame whatever order they met them
+    /// in. `ranks[r][code]` is where a code's value sorts.
+    pub(crate) fn sorted_combinations(&self, roots: &[PlSmallStr]) -> PolarsResult<Option<SortedCombinations>> {
+        let Some(coded) = self.roots(roots) else { return Ok(None) };
+        let mut named = Vec::with_capacity(roots.len());
+        let mut ranks = Vec::with_capacity(roots.len());
+        for (r, c) in roots.iter().zip(&coded) {
+            let order = c.values.arg_sort(SortOptions::default().with_nulls_last(false));
+            let sorted = c.values.take(&order)?;
+            let mut rank = vec![0 as IdxSize; order.len()];
+            for (at, code) in order.into_no_null_iter().enumerate() {
+                rank[code as usize] = at as IdxSize;
+            }
+            named.push((r.clone(), sorted));
+            ranks.push(rank);
+        }
+        let (frame, strides) = combination_frame(&named)?;
+        Ok(Some(SortedCombinations { frame, strides, ranks, sorted: named.into_iter().map(|(_, s)| s).collect() }))
+    }
+
+    /// The coded columns `roots`, if every one is coded and their combinations are few
+    /// enough to look up.
+    fn roots(&self, roots: &[PlSmallStr]) -> Option<Vec<&Coded>> {
         let mut combinations = 1usize;
+        let mut coded = Vec::with_capacity(roots.len());
         for r in roots {
             // (An empty table has nothing to look up.)
-            let Some(c) = self.coded_column(r).filter(|c| !c.values.is_empty()) else { return Ok(None) };
+            let c = self.coded_column(r).filter(|c| !c.values.is_empty())?;
             combinations = combinations.saturating_mul(c.values.len());
             // Never more combinations than rows, unless few (so small tables go this way too,
             // and the tests cover it).
             if combinations > MAX_COMBINATIONS.min(self.rows.max(4096)) {
-                return Ok(None);
+                return None;
             }
+            coded.push(c);
         }
-        let mut columns = Vec::with_capacity(roots.len());
-        let mut strides = Vec::with_capacity(roots.len());
-        let mut stride = combinations;
-        for r in roots {
-            let c = self.coded[r.as_str()].as_ref().expect("coded above");
-            let n = c.values.len();
-            stride /= n;
-            let at = IdxCa::from_vec("".into(), (0..combinations).map(|i| ((i / stride) % n) as IdxSize).collect());
-            columns.push(c.values.take(&at)?.with_name(r.clone()).into_column());
-            strides.push((c.code_column.clone(), stride));
-        }
-        Ok(Some(Combinations { frame: DataFrame::new(combinations, columns)?, roots: strides }))
+        Some(coded)
     }
 
     /// A coded column's distinct values and each row's code.

@@ -173,6 +173,7 @@ impl Engine<'_> {
         let started = std::time::Instant::now();
         let mut batches = 0;
         let mut phases = Phases::default();
+        let mut judged = crate::tally::Judged::default();
         let scanned = stream.scan(|batch| {
             batches += 1;
             // Row rules are planned first: the batch's dictionary is made from their plans.
@@ -214,10 +215,11 @@ impl Engine<'_> {
             // their context lives), so that one's single-threaded steps fill the other's gaps.
             let side_by_side = std::time::Instant::now();
             let mut aggregates_took = std::time::Duration::ZERO;
+            let (plans_ref, dict_ref, judged) = (&plans, &dict, &mut judged);
             let (result, fused_took) = std::thread::scope(|scope| {
-                let fused_scan = scope.spawn(|| {
+                let fused_scan = scope.spawn(move || {
                     let t = std::time::Instant::now();
-                    (fused(batch, &plans, self.sample_limit, true, Some(&dict)), t.elapsed())
+                    (fused_with(batch, plans_ref, self.sample_limit, true, Some(dict_ref), judged), t.elapsed())
                 });
                 // Keyed sums first, answered together: one pass per key column set.
                 let t = std::time::Instant::now();
@@ -444,6 +446,18 @@ pub fn fused(
     batch: bool,
     dict: Option<&Dictionary>,
 ) -> PolarsResult<Vec<Measure>> {
+    fused_with(df, plans, limit, batch, dict, &mut crate::tally::Judged::default())
+}
+
+/// `fused`, reusing (and keeping) judgements of earlier batches of the same table.
+pub fn fused_with(
+    df: &DataFrame,
+    plans: &[(usize, RowPlan)],
+    limit: usize,
+    batch: bool,
+    dict: Option<&Dictionary>,
+    judged: &mut crate::tally::Judged,
+) -> PolarsResult<Vec<Measure>> {
     let own;
     let dict = match dict {
         Some(d) => d,
@@ -453,7 +467,7 @@ pub fn fused(
         }
     };
     // Plans on coded columns are counted per value combination; the others judged per row.
-    let counted = crate::tally::counted(df, plans, dict, limit, batch)?;
+    let counted = crate::tally::counted(df, plans, dict, limit, batch, judged)?;
     let rest: Vec<(usize, RowPlan)> = plans.iter().zip(&counted).filter(|(_, c)| c.is_none()).map(|(p, _)| p.clone()).collect();
     let mut judged = if rest.is_empty() { Vec::new() } else { per_row(df, &rest, limit, batch, dict)? }.into_iter();
     Ok(counted.into_iter().map(|c| c.or_else(|| judged.next()).unwrap_or_default()).collect())

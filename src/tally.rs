@@ -25,6 +25,7 @@ pub fn counted(
     dict: &Dictionary,
     limit: usize,
     batch: bool,
+    judged: &mut Judged,
 ) -> PolarsResult<Vec<Option<Measure>>> {
     // Plans by the columns they read: each set's rows are counted once.
     let mut by_roots: BTreeMap<Vec<PlSmallStr>, Vec<usize>> = BTreeMap::new();
@@ -35,29 +36,23 @@ pub fn counted(
     }
     let mut out: Vec<Option<Measure>> = vec![None; plans.len()];
     for (roots, ks) in by_roots {
-        let Some(all) = dict.combinations(&roots)? else { continue };
+        let Some(all) = dict.sorted_combinations(&roots)? else { continue };
         let n = all.frame.height();
-        // Each plan judged once per combination, as the per-row scan judges a row: nulls
-        // count as false, and `failing` only where `evaluated`.
-        let mut judged = Vec::with_capacity(ks.len() * 2);
-        for &k in &ks {
-            let p = &plans[k].1;
-            let ev = p.evaluated.clone().fill_null(lit(false));
-            judged.push(ev.clone().alias(format!("__e{k}")));
-            judged.push(ev.and(p.failing.clone()).fill_null(lit(false)).alias(format!("__f{k}")));
+        let (strides, ranks) = (&all.strides, &all.ranks);
+        let exprs: Vec<(Expr, Expr)> = ks.iter().map(|&k| (plans[k].1.evaluated.clone(), plans[k].1.failing.clone())).collect();
+        if judged.find(&roots, &exprs, &all.sorted).is_none() {
+            let Some(tables) = judge(all.frame, &exprs) else { continue };
+            judged.keep(Judgement { roots: roots.clone(), exprs: exprs.clone(), sorted: all.sorted.clone(), tables });
         }
-        // Combinations pair values that may never meet in a row; should an expression fail
-        // on one, these plans are judged row by row instead.
-        let Ok(tables) = all.frame.lazy().with_columns(judged).collect() else { continue };
-        let mask = |name: String| -> Option<Vec<bool>> {
-            let c = tables.column(&name).ok()?.bool().ok()?.clone();
-            (c.len() == n).then(|| c.iter().map(|v| v == Some(true)).collect())
-        };
-        let tables: Option<Vec<(Vec<bool>, Vec<bool>)>> =
-            ks.iter().map(|&k| Some((mask(format!("__e{k}"))?, mask(format!("__f{k}"))?))).collect();
-        let Some(tables) = tables else { continue };
+        let tables = judged.find(&roots, &exprs, &all.sorted).expect("kept above");
+        // The tables follow the sorted values; the rows are counted by their codes.
+        let sorted_at: Vec<usize> = (0..n)
+            .map(|at| strides.iter().zip(ranks).map(|(&stride, rank)| rank[(at / stride) % rank.len()] as usize * stride).sum())
+            .collect();
+        let by_code = |t: &[bool]| -> Vec<bool> { sorted_at.iter().map(|&at| t[at]).collect() };
+        let tables: Vec<(Vec<bool>, Vec<bool>)> = tables.iter().map(|(ev, fail)| (by_code(ev), by_code(fail))).collect();
         let codes: Vec<(&[IdxSize], usize)> =
-            roots.iter().zip(&all.roots).map(|(r, (_, stride))| (dict.coded(r).expect("coded").1, *stride)).collect();
+            roots.iter().zip(strides).map(|(r, stride)| (dict.coded(r).expect("coded").1, *stride)).collect();
         let index = Index { codes: &codes };
         let rows = index.count(n, df.height());
         for (&k, (ev, fail)) in ks.iter().zip(tables) {
@@ -68,7 +63,7 @@ pub fn counted(
             let breakdown = match &p.breakdown {
                 Some(by) if batch || failing > 0 => {
                     let at = roots.iter().position(|r| r == by.as_str()).expect("breakdown column among the roots");
-                    breakdown(dict.coded(by).expect("coded").0, all.roots[at].1, &rows, &ev, &fail)?
+                    breakdown(dict.coded(by).expect("coded").0, strides[at], &rows, &ev, &fail)?
                 }
                 _ => Vec::new(),
             };
@@ -85,6 +80,64 @@ pub fn counted(
         }
     }
     Ok(out)
+}
+
+/// Each plan's `(evaluated, failing)` on every combination, as the per-row scan judges a
+/// row: nulls count as false, and `failing` only where `evaluated`. `None` if an
+/// expression fails on the combinations (which pair values that may never meet in a
+/// row): the plans are then judged row by row instead.
+fn judge(frame: DataFrame, exprs: &[(Expr, Expr)]) -> Option<Vec<(Vec<bool>, Vec<bool>)>> {
+    let n = frame.height();
+    let mut judged = Vec::with_capacity(exprs.len() * 2);
+    for (k, (evaluated, failing)) in exprs.iter().enumerate() {
+        let ev = evaluated.clone().fill_null(lit(false));
+        judged.push(ev.clone().alias(format!("__e{k}")));
+        judged.push(ev.and(failing.clone()).fill_null(lit(false)).alias(format!("__f{k}")));
+    }
+    let tables = frame.lazy().with_columns(judged).collect().ok()?;
+    let mask = |name: String| -> Option<Vec<bool>> {
+        let c = tables.column(&name).ok()?.bool().ok()?.clone();
+        (c.len() == n).then(|| c.iter().map(|v| v == Some(true)).collect())
+    };
+    (0..exprs.len()).map(|k| Some((mask(format!("__e{k}"))?, mask(format!("__f{k}"))?))).collect()
+}
+
+/// Judgements kept from batch to batch: a batch holding the same values of the same
+/// columns, judged by the same expressions, is judged from the last one's tables instead
+/// of asking polars again (most batches of a large table hold every value of its coded
+/// columns).
+#[derive(Default)]
+pub struct Judged {
+    kept: Vec<Judgement>,
+}
+
+struct Judgement {
+    roots: Vec<PlSmallStr>,
+    /// Kept whole (not a hash): an expression holding a function is equal only to itself.
+    exprs: Vec<(Expr, Expr)>,
+    sorted: Vec<Series>,
+    tables: Vec<(Vec<bool>, Vec<bool>)>,
+}
+
+impl Judged {
+    fn find(&self, roots: &[PlSmallStr], exprs: &[(Expr, Expr)], sorted: &[Series]) -> Option<&Vec<(Vec<bool>, Vec<bool>)>> {
+        let same = |a: &Series, b: &Series| a.dtype() == b.dtype() && a.equals_missing(b);
+        self.kept
+            .iter()
+            .find(|j| {
+                j.roots == roots
+                    && j.exprs == exprs
+                    && j.sorted.len() == sorted.len()
+                    && j.sorted.iter().zip(sorted).all(|(a, b)| same(a, b))
+            })
+            .map(|j| &j.tables)
+    }
+
+    /// Keeps `j`, in place of an earlier judgement of the same columns by the same rules.
+    fn keep(&mut self, j: Judgement) {
+        self.kept.retain(|k| !(k.roots == j.roots && k.exprs.len() == j.exprs.len()));
+        self.kept.push(j);
+    }
 }
 
 /// The columns a plan reads, if it can be counted: unweighted (a weight is a row's own
