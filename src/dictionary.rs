@@ -358,27 +358,18 @@ fn encode(s: &Series, limit: usize) -> PolarsResult<Option<(Series, IdxCa)>> {
             Ok(Some((s.take(&at)?, IdxCa::from_vec("".into(), codes))))
         }
         d if d.is_integer() || matches!(d, DataType::Date) => {
-            let ints = s.to_physical_repr().cast(&DataType::Int64)?;
-            let ints = ints.i64()?;
-            let (Some(lo), Some(hi)) = (ints.min(), ints.max()) else { return Ok(None) };
-            let span = hi.checked_sub(lo).and_then(|d| usize::try_from(d).ok()).filter(|&d| d < MAX_COMBINATIONS);
-            let Some(span) = span else { return Ok(None) };
-            // Codes 0..=span are lo..=hi; null, if any, is span + 1.
-            let null_code = (span + 1) as IdxSize;
-            let mut codes: Vec<IdxSize> = Vec::with_capacity(ints.len());
-            // Chunk by chunk over the value slices (this loop vectorises); nulls after.
-            for arr in ints.downcast_iter() {
-                codes.extend(arr.values().iter().map(|&x| x.wrapping_sub(lo) as IdxSize));
+            let physical = s.to_physical_repr();
+            // Dates (i32) and the contract's integers (i64) are read in place; other
+            // widths are rare enough to widen first.
+            let (lo, hi, codes, nulls) = match physical.dtype() {
+                DataType::Int32 => offsets(physical.i32()?),
+                DataType::Int64 => offsets(physical.i64()?),
+                _ => offsets(physical.cast(&DataType::Int64)?.i64()?),
             }
-            if ints.null_count() > 0 {
-                for (c, v) in codes.iter_mut().zip(ints.iter()) {
-                    if v.is_none() {
-                        *c = null_code;
-                    }
-                }
-            }
+            .map_or((0, 0, None, false), |(lo, hi, codes, nulls)| (lo, hi, Some(codes), nulls));
+            let Some(codes) = codes else { return Ok(None) };
             let mut range: Vec<Option<i64>> = (lo..=hi).map(Some).collect();
-            if ints.null_count() > 0 {
+            if nulls {
                 range.push(None);
             }
             let values = Int64Chunked::from_iter_options("".into(), range.into_iter()).into_series().cast(d)?;
@@ -386,6 +377,33 @@ fn encode(s: &Series, limit: usize) -> PolarsResult<Option<(Series, IdxCa)>> {
         }
         _ => Ok(None),
     }
+}
+
+/// Integers coded by their offset from the smallest: `(lo, hi, codes, has nulls)`, codes
+/// `0..=hi - lo` and null (if any) `hi - lo + 1`; `None` when empty or the range is too wide.
+fn offsets<T>(ints: &ChunkedArray<T>) -> Option<(i64, i64, Vec<IdxSize>, bool)>
+where
+    T: PolarsIntegerType,
+    T::Native: Into<i64>,
+    ChunkedArray<T>: ChunkAgg<T::Native>,
+{
+    let (lo, hi): (i64, i64) = (ints.min()?.into(), ints.max()?.into());
+    let span = hi.checked_sub(lo).and_then(|d| usize::try_from(d).ok()).filter(|&d| d < MAX_COMBINATIONS)?;
+    let nulls = ints.null_count() > 0;
+    let mut codes: Vec<IdxSize> = Vec::with_capacity(ints.len());
+    // Chunk by chunk over the value slices (this loop vectorises); nulls after.
+    for arr in ints.downcast_iter() {
+        codes.extend(arr.values().iter().map(|&x| Into::<i64>::into(x).wrapping_sub(lo) as IdxSize));
+    }
+    if nulls {
+        let null_code = (span + 1) as IdxSize;
+        for (c, v) in codes.iter_mut().zip(ints.iter()) {
+            if v.is_none() {
+                *c = null_code;
+            }
+        }
+    }
+    Some((lo, hi, codes, nulls))
 }
 
 /// Codes a string column by first appearance; `first_rows` gets each distinct value's
