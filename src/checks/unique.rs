@@ -176,34 +176,58 @@ impl Unique {
 
 /// The values occurring more than once in `h` (uniformly distributed hashes). They are
 /// scattered into buckets by their top bits (about 64 values a bucket), and each bucket is
-/// sorted on its own, in parallel: on 10 M hashes faster than sorting them all.
+/// sorted on its own, in parallel: on 10 M hashes faster than sorting them all. The
+/// scatter is parallel too: each thread counts, then places, the values of its own part
+/// into its own slots of every bucket.
 fn repeated_values(h: &[u64]) -> PlHashSet<u64> {
     use rayon::prelude::*;
     let bits = (h.len() / 64).max(1).ilog2().clamp(1, 20);
+    let buckets = 1usize << bits;
     let bucket = |v: u64| (v >> (64 - bits)) as usize;
-    let mut starts = vec![0usize; (1 << bits) + 1];
-    for &v in h {
-        starts[bucket(v) + 1] += 1;
+    let parts: Vec<&[u64]> = h.chunks(h.len().div_ceil(rayon::current_num_threads()).max(1 << 16)).collect();
+    let counts: Vec<Vec<usize>> = parts
+        .par_iter()
+        .map(|part| {
+            let mut c = vec![0usize; buckets];
+            for &v in *part {
+                c[bucket(v)] += 1;
+            }
+            c
+        })
+        .collect();
+    // Where each part's values of each bucket go: buckets in order, parts in order within.
+    let mut starts = vec![0usize; buckets + 1];
+    let mut next: Vec<Vec<usize>> = vec![vec![0; buckets]; parts.len()];
+    let mut at = 0;
+    for b in 0..buckets {
+        starts[b] = at;
+        for (p, c) in counts.iter().enumerate() {
+            next[p][b] = at;
+            at += c[b];
+        }
     }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
-    }
-    let mut next = starts.clone();
+    starts[buckets] = at;
     let mut scattered = vec![0u64; h.len()];
-    for &v in h {
-        let b = bucket(v);
-        scattered[next[b]] = v;
-        next[b] += 1;
-    }
+    let out = SharedSlots(scattered.as_mut_ptr());
+    parts.par_iter().zip(next.into_par_iter()).for_each(|(part, mut next)| {
+        let out = &out;
+        for &v in *part {
+            let b = bucket(v);
+            // SAFETY: the slots of (part, bucket) are disjoint from every other part's and
+            // bucket's (laid out above from the counts), and within `scattered`.
+            unsafe { out.0.add(next[b]).write(v) };
+            next[b] += 1;
+        }
+    });
     // Buckets as disjoint slices, to sort in parallel.
-    let mut buckets: Vec<&mut [u64]> = Vec::with_capacity(1 << bits);
+    let mut slices: Vec<&mut [u64]> = Vec::with_capacity(buckets);
     let mut rest = scattered.as_mut_slice();
     for w in starts.windows(2) {
         let (b, r) = rest.split_at_mut(w[1] - w[0]);
-        buckets.push(b);
+        slices.push(b);
         rest = r;
     }
-    buckets
+    slices
         .into_par_iter()
         .flat_map_iter(|b| {
             b.sort_unstable();
@@ -214,6 +238,11 @@ fn repeated_values(h: &[u64]) -> PlHashSet<u64> {
         .into_iter()
         .collect()
 }
+
+/// The scatter's output, written by several threads at disjoint places.
+struct SharedSlots(*mut u64);
+// SAFETY: each thread writes its own slots only (see `repeated_values`).
+unsafe impl Sync for SharedSlots {}
 
 #[cfg(test)]
 mod tests {
