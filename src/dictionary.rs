@@ -33,7 +33,12 @@ struct Coded {
     /// Name of the code column added to the frame.
     code_column: String,
     codes: IdxCa,
+    /// Rows per code, counted while coding (`tally` counts a plan on one column from it).
+    counts: Vec<u64>,
 }
+
+/// A column's distinct values, each row's code and the rows per code.
+type Encoded = (Series, IdxCa, Vec<u64>);
 
 /// Every combination of some coded columns' values (`Dictionary::combinations`).
 pub(crate) struct Combinations {
@@ -86,7 +91,7 @@ impl Dictionary {
         wanted.retain(|r| !r.starts_with("__") && !self.coded.contains_key(r.as_str()));
         let limit = self.rows.div_ceil(4).max(MIN_DISTINCT_LIMIT);
         use rayon::prelude::*;
-        let coded: Vec<(PlSmallStr, Option<(Series, IdxCa)>)> = wanted
+        let coded: Vec<(PlSmallStr, Option<Encoded>)> = wanted
             .into_par_iter()
             .map(|name| {
                 let coded = match df.column(name.as_str()) {
@@ -102,9 +107,14 @@ impl Dictionary {
         Ok(())
     }
 
-    fn insert(&mut self, name: &str, coded: Option<(Series, IdxCa)>) {
+    fn insert(&mut self, name: &str, coded: Option<Encoded>) {
         let code_column = format!("__code_{}", self.coded.len());
-        self.coded.insert(name.to_string(), coded.map(|(values, codes)| Coded { values, code_column, codes }));
+        self.coded.insert(name.to_string(), coded.map(|(values, codes, counts)| Coded { values, code_column, codes, counts }));
+    }
+
+    /// Rows per code of a coded column.
+    pub fn counts(&self, name: &str) -> Option<&[u64]> {
+        Some(&self.coded_column(name)?.counts)
     }
 
     /// `e` as a lookup of its value on coded columns, when every column it reads was coded
@@ -349,13 +359,13 @@ pub(crate) fn elementwise_roots(e: &Expr) -> Option<Vec<PlSmallStr>> {
 /// distinct values or for a type not coded. Integers and dates are coded by their offset
 /// from the smallest value (the values are then the whole range: no hashing); strings by
 /// their 16-byte view (see `string_codes`).
-fn encode(s: &Series, limit: usize) -> PolarsResult<Option<(Series, IdxCa)>> {
+fn encode(s: &Series, limit: usize) -> PolarsResult<Option<Encoded>> {
     match s.dtype() {
         DataType::String => {
-            let mut first_rows: Vec<Option<IdxSize>> = Vec::new();
-            let Some(codes) = string_codes(s.str()?, &mut first_rows, limit) else { return Ok(None) };
+            let (mut first_rows, mut counts) = (Vec::new(), Vec::new());
+            let Some(codes) = string_codes(s.str()?, &mut first_rows, &mut counts, limit) else { return Ok(None) };
             let at = IdxCa::from_iter_options("".into(), first_rows.into_iter());
-            Ok(Some((s.take(&at)?, IdxCa::from_vec("".into(), codes))))
+            Ok(Some((s.take(&at)?, IdxCa::from_vec("".into(), codes), counts)))
         }
         d if d.is_integer() || matches!(d, DataType::Date) => {
             let physical = s.to_physical_repr();
@@ -372,8 +382,12 @@ fn encode(s: &Series, limit: usize) -> PolarsResult<Option<(Series, IdxCa)>> {
             if nulls {
                 range.push(None);
             }
+            let mut counts = vec![0u64; range.len()];
+            for &c in &codes {
+                counts[c as usize] += 1;
+            }
             let values = Int64Chunked::from_iter_options("".into(), range.into_iter()).into_series().cast(d)?;
-            Ok(Some((values, IdxCa::from_vec("".into(), codes))))
+            Ok(Some((values, IdxCa::from_vec("".into(), codes), counts)))
         }
         _ => Ok(None),
     }
@@ -413,7 +427,7 @@ where
 /// first time in a chunk is looked up by its text, so a value stays one code wherever it
 /// is stored.
 /// Gives up early on columns that look like identifiers.
-fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit: usize) -> Option<Vec<IdxSize>> {
+fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, counts: &mut Vec<u64>, limit: usize) -> Option<Vec<IdxSize>> {
     let mut by_view = ViewTable::default();
     let mut by_text: PlHashMap<&str, IdxSize> = PlHashMap::new();
     let mut null_code: Option<IdxSize> = None;
@@ -431,8 +445,10 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
             if validity.is_some_and(|v| !v.get_bit(i)) {
                 let code = *null_code.get_or_insert_with(|| {
                     first_rows.push(None);
+                    counts.push(0);
                     (first_rows.len() - 1) as IdxSize
                 });
+                counts[code as usize] += 1;
                 codes.push(code);
                 row += 1;
                 continue;
@@ -443,6 +459,7 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
                 let text = unsafe { arr.value_unchecked(i) };
                 *by_text.entry(text).or_insert_with(|| {
                     first_rows.push(Some(row as IdxSize));
+                    counts.push(0);
                     (first_rows.len() - 1) as IdxSize
                 })
             };
@@ -462,6 +479,7 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, limit
                     }
                 }
             };
+            counts[code as usize] += 1;
             codes.push(code);
             row += 1;
             // Identifiers: after a sample, most values new.

@@ -54,7 +54,12 @@ pub fn counted(
         let codes: Vec<(&[IdxSize], usize)> =
             roots.iter().zip(strides).map(|(r, stride)| (dict.coded(r).expect("coded").1, *stride)).collect();
         let index = Index { codes: &codes };
-        let rows = index.count(n, df.height());
+        // Rows per value of one column were counted as it was coded.
+        let rows = match roots.as_slice() {
+            [one] => dict.counts(one).map(<[u64]>::to_vec),
+            _ => None,
+        }
+        .unwrap_or_else(|| index.count(n, df.height()));
         for (&k, (ev, fail)) in ks.iter().zip(tables) {
             let p = &plans[k].1;
             let sum = |mask: &[bool]| -> u64 { rows.iter().zip(mask).filter(|(_, m)| **m).map(|(r, _)| *r).sum() };
