@@ -469,8 +469,14 @@ pub fn fused_with(
     // Plans on coded columns are counted per value combination; the others judged per row.
     let counted = crate::tally::counted(df, plans, dict, limit, batch, judged)?;
     let rest: Vec<(usize, RowPlan)> = plans.iter().zip(&counted).filter(|(_, c)| c.is_none()).map(|(p, _)| p.clone()).collect();
-    let mut judged = if rest.is_empty() { Vec::new() } else { per_row(df, &rest, limit, batch, dict)? }.into_iter();
-    Ok(counted.into_iter().map(|c| c.or_else(|| judged.next()).unwrap_or_default()).collect())
+    let mut by_row = if rest.is_empty() { Vec::new() } else { per_row(df, &rest, limit, batch, dict)? }.into_iter();
+    counted
+        .into_iter()
+        .map(|c| match c {
+            Some(m) => Ok(m),
+            None => by_row.next().ok_or_else(|| PolarsError::ComputeError("internal: a row rule was not measured".into())),
+        })
+        .collect()
 }
 
 /// `fused` for plans judged row by row: a mask per plan, then counts, samples and

@@ -4,8 +4,10 @@
 //! column it breaks down by) is coded in the batch's `Dictionary`, and the combinations of
 //! those columns' values are few, a row's verdict depends only on its combination. The
 //! rows are then counted once per combination (a pass over the codes, shared by every plan
-//! on the same columns), each plan's expressions are judged once per combination by
-//! polars, and its counts and breakdown are sums over the combinations. Only a plan with
+//! on the same columns; for one column, while it is coded), each plan's expressions are
+//! judged once per combination by polars (and the judgement kept for the next batch with
+//! the same values, `Judged`), and its counts and breakdown are sums over the
+//! combinations. Only a plan with
 //! failing rows goes back to the rows, to find its first samples. The measures are those
 //! the per-row scan (`engine::fused`) gives; the tests compare the two on every rule.
 
