@@ -129,6 +129,18 @@ fn invalid_utf8_and_a_byte_order_mark() {
 }
 
 #[test]
+fn header_names_padded_with_spaces() {
+    // Exports pad names (` diagnosis`, `age `): read as the trimmed names, whole or streamed.
+    let padded = HEADER.replace(",age,", ", age ,").replace(",diagnosis,", ",\" diagnosis\",");
+    let text = csv(ROWS, "\n").replacen(HEADER, &padded, 1);
+    let pkg = package("padded-header", text.as_bytes(), serde_json::json!({}), None);
+    let whole = report(&pkg, WHOLE);
+    assert!(!whole.contains("file-unparsable") && !whole.contains("column-missing"), "{whole}");
+    assert!(whole.contains("\"rule\": \"activity-age-out-of-range\""), "{whole}");
+    assert_streaming_agrees(&pkg, &[1, 90]);
+}
+
+#[test]
 fn a_header_only_table() {
     let pkg = package("empty", format!("{HEADER}\n").as_bytes(), serde_json::json!({}), None);
     assert_streaming_agrees(&pkg, &[1, 4096]);

@@ -202,11 +202,13 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
     };
 
     let header_line = read_first_line(&scan_path)?;
-    let header_fields: Vec<String> = crate::text::parse_csv(crate::text::strip_bom(&header_line), delimiter as char)
+    // Names as written, and trimmed: exports pad header names with spaces (` diagnosis`).
+    let raw_header: Vec<String> = crate::text::parse_csv(crate::text::strip_bom(&header_line), delimiter as char)
         .into_iter()
         .next()
-        .map(|r| r.fields.into_iter().map(|f| f.trim().to_string()).collect())
+        .map(|r| r.fields)
         .unwrap_or_default();
+    let header_fields: Vec<String> = raw_header.iter().map(|f| f.trim().to_string()).collect();
     if header_fields.len() <= 1 {
         let other = [b';', b',', b'\t', b'|'].into_iter().find(|&d| d != delimiter && header_line.contains(d as char));
         if let Some(d) = other {
@@ -267,6 +269,11 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
     if !has_header {
         let old: Vec<String> = (1..=names.len()).map(|i| format!("column_{i}")).collect();
         lf = lf.rename(old, names.clone(), true);
+    } else if raw_header != names {
+        // polars names columns as written; the rules know them trimmed.
+        let (old, new): (Vec<String>, Vec<String>) =
+            raw_header.iter().zip(&names).filter(|(r, n)| r != n).map(|(r, n)| (r.clone(), n.clone())).unzip();
+        lf = lf.rename(old, new, true);
     }
     finish(spec, lf, typed, file, "line", present, ctx).map(Some)
 }
