@@ -141,6 +141,15 @@ fn header_names_padded_with_spaces() {
 }
 
 #[test]
+fn a_duplicate_column_is_an_input_problem_either_way() {
+    let text = csv(ROWS, "\n").replacen(",volume", ",age", 1);
+    let pkg = package("duplicate-column", text.as_bytes(), serde_json::json!({}), None);
+    let whole = report(&pkg, WHOLE);
+    assert!(whole.contains("\"code\": \"column-duplicate\"") && whole.contains("keep one `age` column"), "{whole}");
+    assert_streaming_agrees(&pkg, &[1, 90]);
+}
+
+#[test]
 fn a_header_only_table() {
     let pkg = package("empty", format!("{HEADER}\n").as_bytes(), serde_json::json!({}), None);
     assert_streaming_agrees(&pkg, &[1, 4096]);

@@ -325,7 +325,8 @@ fn check_columns(spec: &TableSpec, names: &[String], file: &str, problems: &mut 
                 InputProblem::error(ProblemCode::ColumnDuplicate, file, format!("column `{n}` appears twice in the header"))
                     .table(spec.name)
                     .column(n)
-                    .line(1),
+                    .line(1)
+                    .help(format!("keep one `{n}` column: rename or drop the other (the table is not read while its columns are ambiguous)")),
             );
             return None;
         }
