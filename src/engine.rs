@@ -772,13 +772,24 @@ fn finding(rule: &Rule, pkg: &Package, m: Measure) -> Finding {
         f.table = "*".into();
         f.file = String::new();
     }
+    // Months are held as their first day; shown as written (`2025-05`).
+    let spec = crate::package::contract::table(&rule.check.table());
+    let is_month = |c: &str| spec.and_then(|t| t.column(c)).is_some_and(|c| c.ty == crate::package::contract::ColType::Month);
+    let mut samples = m.samples;
+    for s in &mut samples {
+        for (c, v) in s.values.iter_mut() {
+            if let Some(v) = v.as_mut().filter(|v| v.len() == 10 && is_month(c)) {
+                v.truncate(7);
+            }
+        }
+    }
     Finding {
         status,
         rows_evaluated: m.evaluated,
         rows_failing: m.failing,
         failing_share: round(share),
         measured: Measured { value: round(value), ..f.measured.clone() },
-        samples: m.samples,
+        samples,
         breakdown: m.breakdown,
         notes: m.notes,
         ..f
