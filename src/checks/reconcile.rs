@@ -135,7 +135,13 @@ impl Reconcile {
             Side::Table { table, by, sum, filter } => {
                 let sums = Self::side_partial(table, by, sum, filter, cx)?;
                 let Partial::Sums(m) = &*sums else { unreachable!("a reconcile side gathers sums") };
-                Ok(m.clone())
+                let mut m = m.clone();
+                if by.is_empty() {
+                    // A table's total is 0 when it has no rows (no staff is 0 FTE, not
+                    // "no comparison").
+                    m.entry(String::new()).or_insert(0.0);
+                }
+                Ok(m)
             }
         }
     }

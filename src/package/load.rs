@@ -326,7 +326,9 @@ fn check_columns(spec: &TableSpec, names: &[String], file: &str, problems: &mut 
                     .table(spec.name)
                     .column(n)
                     .line(1)
-                    .help(format!("keep one `{n}` column: rename or drop the other (the table is not read while its columns are ambiguous)")),
+                    .help(format!(
+                        "keep one `{n}` column: rename or drop the other (the table is not read while its columns are ambiguous)"
+                    )),
             );
             return None;
         }
