@@ -150,6 +150,24 @@ fn a_duplicate_column_is_an_input_problem_either_way() {
 }
 
 #[test]
+fn thousands_separators_are_named_or_read_where_declared() {
+    // Every row's volume `1 000`, with a no-break space.
+    let rows: Vec<String> = ROWS.iter().map(|r| format!("{},\"1\u{a0}000\"", r.rsplit_once(',').unwrap().0)).collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let text = csv(&rows, "\n");
+    let undeclared = report(&package("grouped", text.as_bytes(), serde_json::json!({}), None), WHOLE);
+    assert!(
+        undeclared.contains("5 of 5 unread values in `volume` have a thousands separator") && undeclared.contains("1\\\\u{a0}000"),
+        "{undeclared}"
+    );
+    let schema = serde_json::json!({"fields": [{"name": "volume", "type": "number", "groupChar": "\u{a0}"}]});
+    let pkg = package("grouped-declared", text.as_bytes(), serde_json::json!({}), Some(schema));
+    let declared = report(&pkg, WHOLE);
+    assert!(!declared.contains("`volume`"), "{declared}");
+    assert_streaming_agrees(&pkg, &[1, 90]);
+}
+
+#[test]
 fn a_header_only_table() {
     let pkg = package("empty", format!("{HEADER}\n").as_bytes(), serde_json::json!({}), None);
     assert_streaming_agrees(&pkg, &[1, 4096]);

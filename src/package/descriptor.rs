@@ -49,6 +49,8 @@ pub struct Dialect {
     pub header: Option<bool>,
     pub quote_char: Option<String>,
     pub decimal_char: Option<String>,
+    /// Shorthand for `groupChar` on every number field (as `decimalChar`).
+    pub group_char: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -64,6 +66,8 @@ pub struct Field {
     #[serde(rename = "type")]
     pub ty: Option<String>,
     pub decimal_char: Option<String>,
+    /// Thousands separator (Frictionless Table Schema), removed before a number is read.
+    pub group_char: Option<String>,
 }
 
 /// The validated descriptor.
