@@ -67,7 +67,13 @@ impl Coverage {
             None => None,
         };
         let s = status(list, &self.column, self.date_column.as_deref(), dates);
-        let attached = if self.leaf_only { s.leaf.and(s.valid) } else { s.known.and(s.valid) };
+        // A row without a date is judged on its code alone: a missing date is reported by
+        // the completeness rules, and says nothing of how the row is classified.
+        let valid = match &self.date_column {
+            Some(d) => col(d.as_str()).is_null().or(s.valid),
+            None => s.valid,
+        };
+        let attached = if self.leaf_only { s.leaf.and(valid) } else { s.known.and(valid) };
         let evaluated = with_filter(lit(true), &self.filter, cx)?;
         let mut show = vec![self.column.clone()];
         show.extend(self.by.clone());
