@@ -168,6 +168,15 @@ fn thousands_separators_are_named_or_read_where_declared() {
 }
 
 #[test]
+fn a_resource_named_in_another_case_gets_a_suggestion() {
+    let pkg = package("resource-case", csv(ROWS, "\n").as_bytes(), serde_json::json!({}), None);
+    let desc = std::fs::read_to_string(pkg.join("datapackage.json")).unwrap().replace("\"name\": \"activity\"", "\"name\": \"Activity\"");
+    std::fs::write(pkg.join("datapackage.json"), desc).unwrap();
+    let r = report(&pkg, WHOLE);
+    assert!(r.contains("resource `Activity` is not a table of the contract") && r.contains("did you mean `activity`?"), "{r}");
+}
+
+#[test]
 fn a_header_only_table() {
     let pkg = package("empty", format!("{HEADER}\n").as_bytes(), serde_json::json!({}), None);
     assert_streaming_agrees(&pkg, &[1, 4096]);

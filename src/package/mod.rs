@@ -116,7 +116,10 @@ impl Package {
                         &res.path,
                         format!("resource `{}` is not a table of the contract; it is ignored", res.name),
                     )
-                    .help(format!("the tables are: {}", contract::table_names().collect::<Vec<_>>().join(", "))),
+                    .help(match crate::suggest::best(&res.name, contract::table_names()) {
+                        Some(t) => format!("did you mean `{t}`? Resource names are the contract's table names, in lower case"),
+                        None => format!("the tables are: {}", contract::table_names().collect::<Vec<_>>().join(", ")),
+                    }),
                 );
             }
         }
