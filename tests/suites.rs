@@ -1,6 +1,6 @@
 //! Every conformance-suite case is a named test (`cargo test suite_<suite>_<version>_<case>`):
 //! the fixture package must give exactly the expected verdict and findings, and its JSON
-//! report is snapshotted (`suites/<suite>@<case>`).
+//! report is snapshotted (`suites/<suite>@<version>@<case>`).
 
 use sotecheck::package::Batching;
 use std::path::Path;
@@ -32,7 +32,8 @@ fn check_suite_case(suite_path: &str, case: &str) {
     );
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots/suites");
-    settings.bind(|| insta::assert_snapshot!(format!("{}@{}", suite.name, case), sotecheck::report::json::render(&report)));
+    settings
+        .bind(|| insta::assert_snapshot!(format!("{}@{}@{}", suite.name, suite.version, case), sotecheck::report::json::render(&report)));
 }
 
 include!(concat!(env!("OUT_DIR"), "/suite_tests.rs"));
