@@ -51,11 +51,19 @@ pub(crate) struct Combinations {
 
 /// `Dictionary::sorted_combinations`.
 pub(crate) struct SortedCombinations {
-    pub frame: DataFrame,
     pub strides: Vec<usize>,
     pub ranks: Vec<Vec<IdxSize>>,
     /// Each root's values, sorted.
     pub sorted: Vec<Series>,
+}
+
+impl SortedCombinations {
+    /// The frame of every combination (made only when it is to be judged: a judgement kept
+    /// from an earlier batch needs none).
+    pub fn frame(&self, roots: &[PlSmallStr]) -> PolarsResult<DataFrame> {
+        let named: Vec<(PlSmallStr, Series)> = roots.iter().cloned().zip(self.sorted.iter().cloned()).collect();
+        Ok(combination_frame(&named)?.0)
+    }
 }
 
 /// A frame of every combination of the named values, the first varying slowest, and each
@@ -226,20 +234,21 @@ impl Dictionary {
     /// in. `ranks[r][code]` is where a code's value sorts.
     pub(crate) fn sorted_combinations(&self, roots: &[PlSmallStr]) -> PolarsResult<Option<SortedCombinations>> {
         let Some(coded) = self.roots(roots) else { return Ok(None) };
-        let mut named = Vec::with_capacity(roots.len());
+        let mut sorted = Vec::with_capacity(roots.len());
         let mut ranks = Vec::with_capacity(roots.len());
-        for (r, c) in roots.iter().zip(&coded) {
+        for c in &coded {
             let order = c.values.arg_sort(SortOptions::default().with_nulls_last(false));
-            let sorted = c.values.take(&order)?;
+            sorted.push(c.values.take(&order)?);
             let mut rank = vec![0 as IdxSize; order.len()];
             for (at, code) in order.into_no_null_iter().enumerate() {
                 rank[code as usize] = at as IdxSize;
             }
-            named.push((r.clone(), sorted));
             ranks.push(rank);
         }
-        let (frame, strides) = combination_frame(&named)?;
-        Ok(Some(SortedCombinations { frame, strides, ranks, sorted: named.into_iter().map(|(_, s)| s).collect() }))
+        // The first root varies slowest, as in `combination_frame`.
+        let mut strides: Vec<usize> = sorted.iter().rev().scan(1, |s, v| Some(std::mem::replace(s, *s * v.len()))).collect();
+        strides.reverse();
+        Ok(Some(SortedCombinations { strides, ranks, sorted }))
     }
 
     /// The coded columns `roots`, if every one is coded and their combinations are few
@@ -371,13 +380,12 @@ fn encode(s: &Series, limit: usize) -> PolarsResult<Option<Encoded>> {
             let physical = s.to_physical_repr();
             // Dates (i32) and the contract's integers (i64) are read in place; other
             // widths are rare enough to widen first.
-            let (lo, hi, codes, nulls) = match physical.dtype() {
+            let coded = match physical.dtype() {
                 DataType::Int32 => offsets(physical.i32()?),
                 DataType::Int64 => offsets(physical.i64()?),
                 _ => offsets(physical.cast(&DataType::Int64)?.i64()?),
-            }
-            .map_or((0, 0, None, false), |(lo, hi, codes, nulls)| (lo, hi, Some(codes), nulls));
-            let Some(codes) = codes else { return Ok(None) };
+            };
+            let Some((lo, hi, codes, nulls)) = coded else { return Ok(None) };
             let mut range: Vec<Option<i64>> = (lo..=hi).map(Some).collect();
             if nulls {
                 range.push(None);

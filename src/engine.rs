@@ -560,15 +560,7 @@ fn per_row(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bool
         let lines = frame::u64s(&frame::list0(&out, &format!("l{k}"))?)?;
         let shown: Vec<Vec<Option<String>>> =
             (0..p.show.len()).map(|j| frame::list0(&out, &format!("s{k}_{j}")).map(|s| frame::strings(&s))).collect::<PolarsResult<_>>()?;
-        let samples = lines
-            .iter()
-            .enumerate()
-            .map(|(r, line)| Sample {
-                line: Some(*line),
-                key: None,
-                values: p.show.iter().zip(&shown).map(|(c, v)| (c.clone(), v.get(r).cloned().flatten())).collect(),
-            })
-            .collect();
+        let samples = Sample::at_lines(&lines, &p.show, &shown);
         let breakdown = breakdowns.remove(&k).unwrap_or_default();
         let m = Measure { evaluated, failing, total_weight, failing_weight, samples, breakdown, notes: Vec::new() };
         measures.push(if batch { m } else { finish_breakdown(m) });

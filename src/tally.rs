@@ -39,11 +39,11 @@ pub fn counted(
     let mut out: Vec<Option<Measure>> = vec![None; plans.len()];
     for (roots, ks) in by_roots {
         let Some(all) = dict.sorted_combinations(&roots)? else { continue };
-        let n = all.frame.height();
+        let n: usize = all.sorted.iter().map(|s| s.len()).product();
         let (strides, ranks) = (&all.strides, &all.ranks);
         let exprs: Vec<(Expr, Expr)> = ks.iter().map(|&k| (plans[k].1.evaluated.clone(), plans[k].1.failing.clone())).collect();
         if judged.find(&roots, &exprs, &all.sorted).is_none() {
-            let Some(tables) = judge(all.frame, &exprs) else { continue };
+            let Some(tables) = judge(all.frame(&roots)?, &exprs) else { continue };
             judged.keep(Judgement { roots: roots.clone(), exprs: exprs.clone(), sorted: all.sorted.clone(), tables });
         }
         let tables = judged.find(&roots, &exprs, &all.sorted).expect("kept above");
@@ -208,15 +208,7 @@ fn samples(df: &DataFrame, p: &RowPlan, rows: &[IdxSize]) -> PolarsResult<Vec<Sa
     let lines = frame::u64s(&frame::column(df, LINE)?.take(&at)?)?;
     let shown: Vec<Vec<Option<String>>> =
         p.show.iter().map(|c| Ok(frame::strings(&frame::column(df, c)?.take(&at)?))).collect::<PolarsResult<_>>()?;
-    Ok(lines
-        .iter()
-        .enumerate()
-        .map(|(r, line)| Sample {
-            line: Some(*line),
-            key: None,
-            values: p.show.iter().zip(&shown).map(|(c, v)| (c.clone(), v[r].clone())).collect(),
-        })
-        .collect())
+    Ok(Sample::at_lines(&lines, &p.show, &shown))
 }
 
 /// Rows (evaluated and failing) per value of the breakdown column, from the rows per

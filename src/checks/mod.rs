@@ -553,6 +553,19 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// One sample per line: `shown[j][i]` is column `columns[j]` on line `lines[i]`.
+    pub fn at_lines(lines: &[u64], columns: &[String], shown: &[Vec<Option<String>>]) -> Vec<Sample> {
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| Sample {
+                line: Some(*line),
+                key: None,
+                values: columns.iter().zip(shown).map(|(c, v)| (c.clone(), v.get(i).cloned().flatten())).collect(),
+            })
+            .collect()
+    }
+
     pub fn key(key: impl Into<String>) -> Sample {
         Sample { line: None, key: Some(key.into()), values: BTreeMap::new() }
     }

@@ -153,15 +153,7 @@ impl Unique {
             .collect::<Result<_, _>>()
             .map_err(pe)?;
         let shown_lines = crate::frame::u64s(&crate::frame::column(&shown, LINE).map_err(pe)?).map_err(pe)?;
-        let samples = shown_lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| Sample {
-                line: Some(*l),
-                key: None,
-                values: self.columns.iter().zip(&values).map(|(c, v)| (c.clone(), v[i].clone())).collect(),
-            })
-            .collect();
+        let samples = Sample::at_lines(&shown_lines, &self.columns, &values);
         let evaluated = h1.len() as u64;
         Ok(Plan::Done(Measure {
             evaluated,
