@@ -649,12 +649,12 @@ mod tests {
     fn long_strings_in_several_chunks_keep_their_own_codes() {
         // Same length and prefix, each in its own chunk: their views differ only by offset
         // and buffer, which mean nothing across chunks.
-        let mut df = df!("unit" => ["1.2.246.10.02116752.10.1"]).unwrap();
-        for u in ["1.2.246.10.02116752.10.2", "1.2.246.10.02116752.10.1", "1.2.246.10.02116752.10.9"] {
+        let mut df = df!("unit" => ["1.2.246.10.2116752.10.1"]).unwrap();
+        for u in ["1.2.246.10.2116752.10.2", "1.2.246.10.2116752.10.1", "1.2.246.10.2116752.10.9"] {
             df.vstack_mut(&df!("unit" => [u]).unwrap()).unwrap();
         }
         assert_eq!(df.column("unit").unwrap().as_materialized_series().n_chunks(), 4);
-        let e = col("unit").cast(DataType::String).eq(lit("1.2.246.10.02116752.10.9"));
+        let e = col("unit").cast(DataType::String).eq(lit("1.2.246.10.2116752.10.9"));
         let mut dict = Dictionary::new(df.height());
         let rewritten = prepared_rewrite(&mut dict, &df, &e).expect("coded");
         let looked_up = df.hstack(&dict.code_columns(&df)).unwrap().lazy().select([rewritten.alias("v")]).collect().unwrap();

@@ -79,11 +79,11 @@ fn package(name: &str, activity: &[u8], dialect: serde_json::Value, schema: Opti
 
 const HEADER: &str = "event_id,event_date,service_code,unit_oid,production,municipality,age,sex,contact_mode,professional,diagnosis,volume";
 const ROWS: &[&str] = &[
-    "E1,2025-01-05,2556,1.2.246.10.01582217.10.1112,purchased,980,75,1,R10,26351,E11.9,1",
-    "E2,2025-02-06,2557,1.2.246.10.02116752.10.1120,own,837,9,2,R20,22210,,1",
-    "E2,2025-13-01,2557,1.2.246.10.02116752.10.1120,own,837,x,2,R20,22210,,1",
-    "E4,2025-03-07,9999,1.2.246.10.02116752.10.1120,own,91,130,3,R99,2221,J06,2",
-    "E5,2025-04-08,2556,1.2.246.10.01582217.10.1112,purchased,980,40,1,R10,26351,131052-308T,1",
+    "E1,2025-01-05,2556,1.2.246.10.1582217.10.1112,purchased,980,75,1,R10,26351,E11.9,1",
+    "E2,2025-02-06,2557,1.2.246.10.2116752.10.1120,own,837,9,2,R20,22210,,1",
+    "E2,2025-13-01,2557,1.2.246.10.2116752.10.1120,own,837,x,2,R20,22210,,1",
+    "E4,2025-03-07,9999,1.2.246.10.2116752.10.1120,own,91,130,3,R99,2221,J06,2",
+    "E5,2025-04-08,2556,1.2.246.10.1582217.10.1112,purchased,980,40,1,R10,26351,131052-308T,1",
 ];
 
 fn csv(rows: &[&str], eol: &str) -> String {
@@ -93,8 +93,8 @@ fn csv(rows: &[&str], eol: &str) -> String {
 #[test]
 fn quoted_newlines_and_doubled_quotes() {
     let mut rows = ROWS.to_vec();
-    rows.push("E6,2025-05-09,2556,1.2.246.10.01582217.10.1112,own,980,40,1,R10,26351,\"E11.9\nsee \"\"notes\"\"\",1");
-    rows.push("E7,2025-05-10,2556,\"1.2.246.10.01582217.10.1112\",own,980,41,2,R10,26351,,1");
+    rows.push("E6,2025-05-09,2556,1.2.246.10.1582217.10.1112,own,980,40,1,R10,26351,\"E11.9\nsee \"\"notes\"\"\",1");
+    rows.push("E7,2025-05-10,2556,\"1.2.246.10.1582217.10.1112\",own,980,41,2,R10,26351,,1");
     let pkg = package("quoted", csv(&rows, "\n").as_bytes(), serde_json::json!({}), None);
     assert_streaming_agrees(&pkg, &[1, 40, 100]);
 }
@@ -185,7 +185,7 @@ fn a_header_only_table() {
 #[test]
 fn a_ragged_row_is_an_input_problem_either_way() {
     let mut rows = ROWS.to_vec();
-    rows.insert(2, "E3,2025-01-05,2556,1.2.246.10.01582217.10.1112,purchased,980,75,1,R10,26351,E11.9,1,extra,fields");
+    rows.insert(2, "E3,2025-01-05,2556,1.2.246.10.1582217.10.1112,purchased,980,75,1,R10,26351,E11.9,1,extra,fields");
     let pkg = package("ragged", csv(&rows, "\n").as_bytes(), serde_json::json!({}), None);
     let whole: serde_json::Value = serde_json::from_str(&report(&pkg, WHOLE)).unwrap();
     let streamed: serde_json::Value = serde_json::from_str(&report(&pkg, Batching { over_bytes: 0, batch_bytes: 64 })).unwrap();
@@ -199,7 +199,7 @@ fn a_ragged_row_is_an_input_problem_either_way() {
 #[test]
 fn records_longer_than_a_batch_and_blank_lines() {
     let long = format!("\"{}\"", "pitkä kuvaus\nrivi ".repeat(2000));
-    let with_long = format!("E8,2025-06-01,2556,1.2.246.10.01582217.10.1112,own,980,40,1,R10,26351,{long},1");
+    let with_long = format!("E8,2025-06-01,2556,1.2.246.10.1582217.10.1112,own,980,40,1,R10,26351,{long},1");
     let mut rows: Vec<&str> = ROWS.to_vec();
     rows.insert(1, &with_long);
     rows.insert(3, "");

@@ -1,6 +1,9 @@
 //! `identifier`: structured identifiers with a check digit. `scheme = "sote-oid"`: a
-//! SOTE-organisaatiorekisteri OID `1.2.246.10.<Y-tunnus digits>.10.<n>` whose embedded
-//! Y-tunnus (business ID, 7 digits + check digit) has a valid mod-11 check digit;
+//! SOTE-organisaatiorekisteri OID `1.2.246.10.<business ID>.10.<n>[.<n>…]` (JHS 159, ISO
+//! OID). The organisation arc is the business ID (Y-tunnus, 7 digits + check digit) without
+//! its hyphen and, as every OID arc, without a leading zero: 0211675-2 is `2116752`,
+//! 3221308-6 is `32213086`. The leading zero is restored before the mod-11 check digit is
+//! tested; an arc written with a leading zero (`02116752`) is not a well-formed OID.
 //! `scheme = "ytunnus"`: a Y-tunnus `1234567-8`. Empty values are not evaluated.
 //!
 //! ```toml
@@ -43,16 +46,27 @@ pub fn ytunnus_valid(digits: &str) -> bool {
 pub fn valid(scheme: &str, value: &str) -> bool {
     match scheme {
         "ytunnus" => value.len() == 9 && value.as_bytes()[7] == b'-' && ytunnus_valid(&value.replace('-', "")),
-        _ => {
-            let parts: Vec<&str> = value.split('.').collect();
-            parts.len() == 7
-                && parts[..4] == ["1", "2", "246", "10"]
-                && ytunnus_valid(parts[4])
-                && parts[5] == "10"
-                && !parts[6].is_empty()
-                && parts[6].chars().all(|c| c.is_ascii_digit())
-        }
+        _ => sote_oid_valid(value),
     }
+}
+
+/// An ISO OID arc (ITU-T X.660): decimal digits without a leading zero (`0` itself is an arc).
+fn arc(a: &str) -> bool {
+    !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) && (a == "0" || !a.starts_with('0'))
+}
+
+/// `1.2.246.10.<business ID arc>.10.<n>[.<n>…]`: every arc well-formed, the business ID arc
+/// 7 or 8 digits (8 with the leading zero put back) with a valid check digit. Shorter arcs
+/// would be business IDs with two or more leading zeros, which the check digit alone cannot
+/// tell from a typo (`0` padded to `00000000` checks out), so they are not accepted.
+fn sote_oid_valid(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('.').collect();
+    parts.len() >= 7
+        && parts.iter().all(|a| arc(a))
+        && parts[..4] == ["1", "2", "246", "10"]
+        && (7..=8).contains(&parts[4].len())
+        && ytunnus_valid(&format!("{:0>8}", parts[4]))
+        && parts[5] == "10"
 }
 
 impl Identifier {
@@ -95,11 +109,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn real_municipal_business_ids_pass() {
+    fn real_published_oids_pass() {
+        // Published in the Finnish Kanta/FHIR ecosystem: a unit of Jyväskylä (business ID
+        // 0174666-4, a seven-digit arc and a deeper unit path), Pirkanmaa wellbeing services
+        // county (3221308-6) and an organisation with business ID 0160225-7.
+        assert!(valid("sote-oid", "1.2.246.10.1746664.10.0.14018"));
+        assert!(valid("sote-oid", "1.2.246.10.32213086.10.0"));
+        assert!(valid("sote-oid", "1.2.246.10.1602257.10.1"));
         // Tampere 0211675-2 (codelists/source/kunta_ytunnus.csv).
         assert!(valid("ytunnus", "0211675-2"));
-        assert!(valid("sote-oid", "1.2.246.10.02116752.10.7"));
-        assert!(!valid("sote-oid", "1.2.246.10.02116753.10.7"), "wrong check digit");
-        assert!(!valid("sote-oid", "1.2.246.10.0211675.10.7"), "seven digits");
+        assert!(valid("sote-oid", "1.2.246.10.2116752.10.7"));
+    }
+
+    #[test]
+    fn malformed_oids_fail() {
+        assert!(!valid("sote-oid", "1.2.246.10.02116752.10.1"), "an arc with a leading zero");
+        assert!(!valid("sote-oid", "1.2.246.10.2116753.10.7"), "wrong check digit");
+        assert!(!valid("sote-oid", "1.2.246.10.211675.10.7"), "six digits");
+        assert!(!valid("sote-oid", "1.2.246.10.0.10.7"), "zero is no business ID");
+        assert!(!valid("sote-oid", "1.2.246.10.2116752.10"), "no unit arc");
+        assert!(!valid("sote-oid", "1.2.246.10.2116752.10.07"), "unit arc with a leading zero");
+        assert!(!valid("sote-oid", "1.2.246.10.2116752.10.7."), "empty arc");
+        assert!(!valid("sote-oid", "1.2.246.10.2116752.11.7"), "not a unit");
+        assert!(!valid("sote-oid", "1.2.246.10.0211675-2.10.1"), "hyphen");
+        assert!(!valid("ytunnus", "0211675-3"));
     }
 }

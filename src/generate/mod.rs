@@ -150,7 +150,11 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let list = registry.list(&o.service).ok_or_else(|| format!("unknown service classification `{}`", o.service))?;
     let has_split = list.get("2556").is_some();
     let pop2020: BTreeMap<String, f64> = embedded_csv(POP_2020).into_iter().map(|r| (r[0].clone(), r[3].parse().unwrap_or(0.0))).collect();
-    let ytunnus: BTreeMap<String, String> = embedded_csv(YTUNNUS).into_iter().map(|r| (r[0].clone(), r[2].replace('-', ""))).collect();
+    // JHS 159: the business ID without its hyphen, as an OID arc without a leading zero.
+    let ytunnus: BTreeMap<String, String> = embedded_csv(YTUNNUS)
+        .into_iter()
+        .map(|r| (r[0].clone(), r[2].replace('-', "").trim_start_matches('0').to_string()))
+        .collect();
     let county_total = registry.figures(HVA_POPULATION).and_then(|f| f.values.get(&o.region).copied()).unwrap_or(100_000.0);
     let weights: Vec<f64> = munis.iter().map(|m| pop2020.get(m).copied().unwrap_or(1000.0)).collect();
     let scale = county_total / weights.iter().sum::<f64>();
@@ -165,7 +169,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let service_pick = Picker::new(services.iter().map(|s| s.1));
     let unit_oid = |class: usize, host: usize| {
         let muni = &munis[hosts[host % hosts.len()]];
-        format!("1.2.246.10.{}.10.{}", ytunnus.get(muni).cloned().unwrap_or_else(|| "02116752".into()), 1000 + class * 10 + host)
+        format!("1.2.246.10.{}.10.{}", ytunnus.get(muni).cloned().unwrap_or_else(|| "2116752".into()), 1000 + class * 10 + host)
     };
 
     std::fs::create_dir_all(&o.out).map_err(|e| format!("{}: {e}", o.out.display()))?;
