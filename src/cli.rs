@@ -245,7 +245,13 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
     match cli.command {
         Command::Validate { packages, suite, format, output, samples, batch_over, batch_size, sources } => {
             let batching = Batching { over_bytes: batch_over, batch_bytes: batch_size.max(1) as usize };
-            let report = validate(&packages, &suite, &sources, samples, Some(batching))?;
+            // A panic on one package is reported as that package's internal error (the
+            // engine catches it); the default hook would print it to the terminal as well.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let report = validate(&packages, &suite, &sources, samples, Some(batching));
+            std::panic::set_hook(hook);
+            let report = report?;
             let text = match format {
                 Format::Human => report::human::render(&report),
                 Format::Json => report::json::render(&report),
@@ -294,6 +300,17 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
         }
         Command::Generate { region, rows, out, defects, format, seed, year, service, all_regions } => {
             let registry = Registry::builtin();
+            let years = crate::generate::supported(&service);
+            if !years.contains(&year) {
+                return Err(UsageError(format!(
+                    "--year {year} with --service {service}: generate writes clean packages for {}",
+                    if years.is_empty() {
+                        "no year: it supports virta-palvelut@1.0 and @1.1 (2023–2026) and kunta-palveluluokitus@2021 and @2022 (their own year)".to_string()
+                    } else {
+                        years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
+                    }
+                )));
+            }
             let defects = crate::generate::parse_defects(&defects).map_err(UsageError)?;
             let format = if format == DataFormat::Parquet { crate::generate::OutFormat::Parquet } else { crate::generate::OutFormat::Csv };
             if all_regions {

@@ -44,14 +44,20 @@ struct Pass {
 
 impl Engine<'_> {
     /// Loads and checks packages in parallel; the report keeps the input order.
+    /// Each package runs isolated: a panic while one is read or checked (a defect of
+    /// sotecheck or of a library on a hostile file) becomes that package's `internal-error`
+    /// and every other package is reported as usual.
     pub fn run_paths(&self, paths: &[PathBuf]) -> Vec<PackageReport> {
         paths
             .par_iter()
             .map(|p| {
-                let started = std::time::Instant::now();
-                let pkg = Package::open_with(p, self.registry, self.batching);
-                timing(&format!("load {}", p.display()), started);
-                self.run(&pkg)
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let started = std::time::Instant::now();
+                    let pkg = Package::open_with(p, self.registry, self.batching);
+                    timing(&format!("load {}", p.display()), started);
+                    self.run(&pkg)
+                }))
+                .unwrap_or_else(|payload| crashed(p, payload))
             })
             .collect()
     }
@@ -95,7 +101,7 @@ impl Engine<'_> {
                 let rule = &self.rules[i];
                 if let Some(result) = streamed.remove(&i) {
                     findings.push(match result {
-                        Ok(m) => finding(rule, pkg, m),
+                        Ok(m) => measured(rule, pkg, &problems, m),
                         Err(reason) => not_evaluated(rule, pkg, reason),
                     });
                     continue;
@@ -124,7 +130,7 @@ impl Engine<'_> {
                 match result {
                     Ok(measures) => {
                         for ((i, _), m) in plans.iter().zip(measures) {
-                            findings.push(finding(&self.rules[*i], pkg, m));
+                            findings.push(measured(&self.rules[*i], pkg, &problems, m));
                         }
                     }
                     Err(e) => {
@@ -333,6 +339,7 @@ impl Engine<'_> {
                     weight: p.weight.clone(),
                     show: p.show.clone(),
                     breakdown: None,
+                    parts: Vec::new(),
                 },
             )];
             let started = std::time::Instant::now();
@@ -340,6 +347,30 @@ impl Engine<'_> {
             timing(&format!("  alone {}", self.rules[*i].id), started);
         }
     }
+}
+
+/// The report of a package whose check panicked.
+fn crashed(path: &std::path::Path, payload: Box<dyn std::any::Any + Send>) -> PackageReport {
+    let what =
+        payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied()).unwrap_or("no message");
+    let source = path.display().to_string();
+    PackageReport {
+        package: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| source.clone()),
+        source: source.clone(),
+        region: None,
+        period: None,
+        classifications: BTreeMap::new(),
+        verdict: Verdict::InputError,
+        summary: Summary::default(),
+        input_problems: vec![InputProblem::error(
+            ProblemCode::InternalError,
+            &source,
+            format!("sotecheck failed while reading or checking this package: {}", what.lines().next().unwrap_or(what)),
+        )
+        .help("a file of the package is probably damaged (e.g. a corrupt Parquet file): export it again; if it persists, report this message to the sotecheck maintainers")],
+        findings: Vec::new(),
+    }
+    .finish()
 }
 
 /// With `SOTECHECK_TIMINGS=1`, phase timings go to standard error (for profiling; reports
@@ -415,6 +446,31 @@ fn missing_input(rule: &Rule, pkg: &Package) -> Option<String> {
         }
     }
     None
+}
+
+/// A row rule's finding, unless it judged no row because every filled value of a column
+/// it reads could not be read: then it was not evaluated (a pass over no rows would hide
+/// that the column holds nothing usable).
+fn measured(rule: &Rule, pkg: &Package, problems: &[InputProblem], m: Measure) -> Finding {
+    if m.evaluated == 0 {
+        let table = rule.check.table();
+        let unread = rule.check.columns().into_iter().find_map(|c| {
+            problems.iter().find(|p| {
+                matches!(p.code, ProblemCode::ValueUnparsable | ProblemCode::DecimalCommaUndeclared)
+                    && p.table.as_deref() == Some(table.as_str())
+                    && p.column.as_deref() == Some(c.as_str())
+            })
+        });
+        if let Some(p) = unread {
+            let column = p.column.clone().unwrap_or_default();
+            return not_evaluated(
+                rule,
+                pkg,
+                format!("no value of `{column}` in `{table}` could be read ({} unreadable; see the input problems)", p.count),
+            );
+        }
+    }
+    finding(rule, pkg, m)
 }
 
 /// Why a rule that sums a column is not judged: some of the column's values could not be
@@ -510,6 +566,9 @@ fn per_row(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bool
         if let Some(w) = &p.weight {
             cols.push(w.clone().cast(DataType::Float64).alias(format!("__w{k}")));
         }
+        for (j, (_, part)) in p.parts.iter().enumerate() {
+            cols.push(col(format!("__e{k}")).and(per_value(part)?).fill_null(lit(false)).alias(format!("__p{k}_{j}")));
+        }
     }
     // Without common-subexpression elimination: measured at 1 M and 10 M rows, it
     // materialised shared subexpressions (casts, dates as datetimes) as full columns,
@@ -529,6 +588,9 @@ fn per_row(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bool
             let w = col(format!("__w{k}"));
             exprs.push(w.clone().filter(ev).sum().alias(format!("we{k}")));
             exprs.push(w.filter(fail.clone()).sum().alias(format!("wf{k}")));
+        }
+        for j in 0..p.parts.len() {
+            exprs.push(col(format!("__p{k}_{j}")).sum().cast(DataType::UInt64).alias(format!("p{k}_{j}")));
         }
         exprs.push(col(LINE).filter(fail.clone()).head(Some(limit)).implode(true).alias(format!("l{k}")));
         for (j, c) in p.show.iter().enumerate() {
@@ -562,7 +624,13 @@ fn per_row(df: &DataFrame, plans: &[(usize, RowPlan)], limit: usize, batch: bool
             (0..p.show.len()).map(|j| frame::list0(&out, &format!("s{k}_{j}")).map(|s| frame::strings(&s))).collect::<PolarsResult<_>>()?;
         let samples = Sample::at_lines(&lines, &p.show, &shown);
         let breakdown = breakdowns.remove(&k).unwrap_or_default();
-        let m = Measure { evaluated, failing, total_weight, failing_weight, samples, breakdown, notes: Vec::new() };
+        let by_column = p
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(j, (place, _))| Ok((place.clone(), frame::scalar_u64(&out, &format!("p{k}_{j}"))?)))
+            .collect::<PolarsResult<_>>()?;
+        let m = Measure { evaluated, failing, total_weight, failing_weight, samples, breakdown, notes: Vec::new(), by_column };
         measures.push(if batch { m } else { finish_breakdown(m) });
     }
     Ok(measures)
@@ -705,6 +773,8 @@ fn base(rule: &Rule, pkg: &Package) -> Finding {
         samples: Vec::new(),
         breakdown: Vec::new(),
         notes: Vec::new(),
+        failing_by_column: BTreeMap::new(),
+        within_tolerance: 0,
         position: t.map(|t| t.position).unwrap_or("line").to_string(),
         file: t.map(|t| t.file.clone()).unwrap_or_default(),
     }
@@ -784,6 +854,8 @@ fn finding(rule: &Rule, pkg: &Package, m: Measure) -> Finding {
         samples,
         breakdown: m.breakdown,
         notes: m.notes,
+        failing_by_column: m.by_column.into_iter().filter(|(_, n)| *n > 0).collect(),
+        within_tolerance: if status == Status::Pass { m.failing } else { 0 },
         ..f
     }
 }

@@ -12,6 +12,7 @@ pub mod frame;
 pub mod generate;
 pub mod memory;
 pub mod package;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod suggest;

@@ -113,7 +113,15 @@ impl Compare {
         if self.right != self.left {
             show.push(self.right.clone());
         }
-        Ok(Plan::Rows(RowPlan { table: self.table.clone(), failing: ok.not(), evaluated, weight: None, show, breakdown: None }))
+        Ok(Plan::Rows(RowPlan {
+            table: self.table.clone(),
+            failing: ok.not(),
+            evaluated,
+            weight: None,
+            show,
+            breakdown: None,
+            parts: Vec::new(),
+        }))
     }
 
     pub fn describe(&self) -> String {

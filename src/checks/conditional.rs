@@ -66,6 +66,14 @@ impl Conditional {
                 show.push(c);
             }
         }
-        Ok(Plan::Rows(RowPlan { table: self.table.clone(), evaluated, failing, weight: None, show, breakdown: self.by.clone() }))
+        Ok(Plan::Rows(RowPlan {
+            table: self.table.clone(),
+            evaluated,
+            failing,
+            weight: None,
+            show,
+            breakdown: self.by.clone(),
+            parts: Vec::new(),
+        }))
     }
 }

@@ -20,6 +20,7 @@ use super::predicate::{parse_where, Predicate};
 use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
 use crate::package::contract::ColType;
 use crate::rules::spanned::{Errors, Table};
+use chrono::Datelike;
 use polars::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -62,15 +63,29 @@ impl Coverage {
 
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let list = cx.list(&self.list)?;
+        let months = self
+            .date_column
+            .as_deref()
+            .and_then(|d| crate::package::contract::table(&self.table).and_then(|t| t.column(d)))
+            .is_some_and(|c| c.ty == ColType::Month);
+        let (start, end) = cx.period()?;
+        let start = if months { start.with_day(1).unwrap_or(start) } else { start };
         let dates = match &self.date_column {
-            Some(d) => super::date_range(cx.frame(&self.table)?, d)?,
+            Some(d) => {
+                super::date_range(cx.frame(&self.table)?, d)?.map(|(lo, hi)| (lo.max(start), hi.min(end))).filter(|(lo, hi)| lo <= hi)
+            }
             None => None,
         };
-        let s = status(list, &self.column, self.date_column.as_deref(), dates);
-        // A row without a date is judged on its code alone: a missing date is reported by
-        // the completeness rules, and says nothing of how the row is classified.
+        let s = status(list, &self.column, self.date_column.as_deref(), dates, months);
+        // A row without a date, or dated outside the period, is judged on its code alone: the
+        // date is reported by the completeness rules, and says nothing of how the row is
+        // classified.
         let valid = match &self.date_column {
-            Some(d) => col(d.as_str()).is_null().or(s.valid),
+            Some(d) => {
+                let c = col(d.as_str());
+                let inside = c.clone().gt_eq(super::date_lit(start)).and(c.clone().lt_eq(super::date_lit(end)));
+                c.is_null().or(inside.not()).or(s.valid)
+            }
             None => s.valid,
         };
         let attached = if self.leaf_only { s.leaf.and(valid) } else { s.known.and(valid) };
@@ -85,6 +100,7 @@ impl Coverage {
             weight: self.measure.as_ref().map(|m| col(m.as_str()).cast(DataType::Float64).abs().fill_null(lit(0.0))),
             show,
             breakdown: self.by.clone(),
+            parts: Vec::new(),
         }))
     }
 }

@@ -251,7 +251,7 @@ impl<'a> EvalCx<'a> {
                 aggs.push(r.mask.clone().cast(DataType::UInt32).sum().alias(format!("__n{i}")));
                 if !r.present {
                     let value = match &r.sum {
-                        Some(c) => col(c.as_str()).cast(DataType::Float64).filter(r.mask.clone()).sum(),
+                        Some(e) => e.clone().cast(DataType::Float64).filter(r.mask.clone()).sum(),
                         None => r.mask.clone().cast(DataType::Float64).sum(),
                     };
                     aggs.push(value.alias(format!("__v{i}")));
@@ -303,8 +303,8 @@ impl<'a> EvalCx<'a> {
         let mut sel = Vec::new();
         for (i, r) in requests.iter().enumerate() {
             sel.push(r.mask.clone().alias(format!("__m{i}")));
-            if let (false, Some(c)) = (r.present, &r.sum) {
-                sel.push(col(c.as_str()).cast(DataType::Float64).alias(format!("__v{i}")));
+            if let (false, Some(e)) = (r.present, &r.sum) {
+                sel.push(e.clone().cast(DataType::Float64).alias(format!("__v{i}")));
             }
         }
         let masks = frame.clone().lazy().select(sel).collect().map_err(pe)?;
@@ -380,7 +380,7 @@ pub struct KeyedSum {
     /// `Sums` keyed by the values joined by a space, of `sum` or of the row count;
     /// `Present` keyed by the values joined by U+001F. Keys with an empty value are left
     /// out of both.
-    pub sum: Option<String>,
+    pub sum: Option<Expr>,
     pub present: bool,
 }
 
@@ -481,6 +481,10 @@ pub struct RowPlan {
     pub show: Vec<String>,
     /// Optional column to break failing weight down by.
     pub breakdown: Option<String>,
+    /// For a check over several columns: each column's own failing condition, labelled
+    /// `table.column`, so the report can say how many rows fail on each (7 lack `age`, 5
+    /// `sex`) — a row failing on two counts under both. Judged on evaluated rows only.
+    pub parts: Vec<(String, Expr)>,
 }
 
 /// What a check measured.
@@ -495,6 +499,8 @@ pub struct Measure {
     pub breakdown: Vec<BreakdownRow>,
     /// Extra lines for the report (e.g. the top foreign municipalities).
     pub notes: Vec<String>,
+    /// Failing rows per `table.column`, for checks over several columns or tables.
+    pub by_column: BTreeMap<String, u64>,
 }
 
 impl Measure {
@@ -518,6 +524,9 @@ impl Measure {
             }
         }
         self.notes.extend(other.notes);
+        for (place, n) in other.by_column {
+            *self.by_column.entry(place).or_default() += n;
+        }
     }
 
     pub fn failing_share(&self) -> f64 {
@@ -538,6 +547,7 @@ impl Measure {
             samples,
             breakdown: Vec::new(),
             notes: Vec::new(),
+            by_column: BTreeMap::new(),
         }
     }
 }
@@ -609,11 +619,11 @@ impl Check {
             "period-complete" => period_complete::PeriodComplete::parse(t, cx, errs).map(Check::PeriodComplete),
             "members-present" => members_present::MembersPresent::parse(t, cx, errs).map(Check::MembersPresent),
             "reconcile" => reconcile::Reconcile::parse(t, cx, errs).map(Check::Reconcile),
-            "value-length" => value_length::ValueLength::parse(t, cx, errs).map(Check::ValueLength),
             "compare" => compare::Compare::parse(t, cx, errs).map(Check::Compare),
             "conditional" => conditional::Conditional::parse(t, cx, errs).map(Check::Conditional),
             "identity-code-leak" => identity_code_leak::IdentityCodeLeak::parse(t, cx, errs).map(Check::IdentityCodeLeak),
             "identifier" => identifier::Identifier::parse(t, cx, errs).map(Check::Identifier),
+            "value-length" => value_length::ValueLength::parse(t, cx, errs).map(Check::ValueLength),
             other => {
                 let help = match crate::suggest::best(other, KINDS.iter().map(|(k, _)| *k)) {
                     Some(s) => format!("did you mean `{s}`?"),
@@ -730,7 +740,7 @@ impl Check {
             Check::Reconcile(c) if c.flag.iter().any(|f| f == "mismatch" || f == "out-of-band") => [&c.left, &c.right]
                 .into_iter()
                 .filter_map(|side| match side {
-                    reconcile::Side::Table { table, sum: Some(sum), .. } => Some((table.clone(), sum.clone())),
+                    reconcile::Side::Table { table, sum: Some(sum), .. } => Some((table.clone(), sum.column.clone())),
                     _ => None,
                 })
                 .collect(),
@@ -753,6 +763,16 @@ impl Check {
 pub fn set_literal(name: &str, values: impl IntoIterator<Item = String>) -> Expr {
     let v: Vec<String> = values.into_iter().collect();
     lit(Series::new(name.into(), v)).implode(false)
+}
+
+/// Shared: a date literal as a polars `Date` (days since 1970-01-01). polars' own
+/// `lit(NaiveDate)` makes a nanosecond datetime, which cannot hold dates before 1677-09-21
+/// or after 2262-04-11: compared with a date column it panicked or wrapped around (a
+/// 2525-01-01 typo passed the period check). Days cover every date a column can hold.
+pub fn date_lit(d: chrono::NaiveDate) -> Expr {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let days = (d - epoch).num_days().clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+    lit(Scalar::new_date(days))
 }
 
 /// Shared: a value is valid on a row's date when it belongs to one of the validity
@@ -790,7 +810,7 @@ pub fn valid_on_date(
             // Every dated row is on the one piece.
             date.clone().is_not_null()
         } else {
-            date.clone().gt_eq(lit(*start)).and(date.clone().lt_eq(lit(end)))
+            date.clone().gt_eq(date_lit(*start)).and(date.clone().lt_eq(date_lit(end)))
         };
         valid = valid.or(value.clone().is_in(set_literal(name, values), false).and(on_piece));
     }
@@ -799,10 +819,16 @@ pub fn valid_on_date(
 
 /// The first and last date of a date column (`None` when no row has one).
 pub fn date_range(frame: &DataFrame, column: &str) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>, String> {
-    let df = frame.clone().lazy().select([col(column).min().alias("lo"), col(column).max().alias("hi")]).collect().map_err(pe)?;
+    // Read as days since 1970 (the date's physical value), so every year a date column can
+    // hold comes back, not only those that print as `YYYY-MM-DD`.
+    let days = |e: Expr| e.cast(DataType::Date).to_physical().cast(DataType::Int64);
+    let df =
+        frame.clone().lazy().select([days(col(column).min()).alias("lo"), days(col(column).max()).alias("hi")]).collect().map_err(pe)?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     let get = |c: &str| -> Result<Option<chrono::NaiveDate>, String> {
-        let v = crate::frame::strings(&crate::frame::column(&df, c).map_err(pe)?);
-        Ok(v.first().cloned().flatten().and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+        let v = crate::frame::column(&df, c).map_err(pe)?;
+        let d = v.i64().map_err(pe)?.get(0);
+        Ok(d.and_then(|d| epoch.checked_add_signed(chrono::Duration::days(d))))
     };
     Ok(get("lo")?.zip(get("hi")?))
 }
@@ -839,7 +865,15 @@ pub fn value_plan(
     cx: &EvalCx,
 ) -> Result<Plan, String> {
     let evaluated = with_filter(col(column).is_not_null(), filter, cx)?;
-    Ok(Plan::Rows(RowPlan { table: table.to_string(), failing: bad, evaluated, weight: None, show: vec![column.to_string()], breakdown }))
+    Ok(Plan::Rows(RowPlan {
+        table: table.to_string(),
+        failing: bad,
+        evaluated,
+        weight: None,
+        show: vec![column.to_string()],
+        breakdown,
+        parts: Vec::new(),
+    }))
 }
 
 /// Shared: polars errors become reasons a rule was not evaluated.

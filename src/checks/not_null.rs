@@ -41,6 +41,20 @@ impl NotNull {
     pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
         let failing = self.columns.iter().fold(lit(false), |acc, c| acc.or(col(c.as_str()).is_null()));
         let evaluated = with_filter(lit(true), &self.filter, cx)?;
-        Ok(Plan::Rows(RowPlan { table: self.table.clone(), failing, evaluated, weight: None, show: self.columns.clone(), breakdown: None }))
+        // Counted per column too: the extraction is fixed column by column.
+        let parts = if self.columns.len() > 1 {
+            self.columns.iter().map(|c| (format!("{}.{c}", self.table), col(c.as_str()).is_null())).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Plan::Rows(RowPlan {
+            table: self.table.clone(),
+            failing,
+            evaluated,
+            weight: None,
+            show: self.columns.clone(),
+            breakdown: None,
+            parts,
+        }))
     }
 }

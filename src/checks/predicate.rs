@@ -68,14 +68,14 @@ impl Bound {
         Ok(match self {
             Bound::Text(s) => lit(s.clone()),
             Bound::Number(f) => lit(*f),
-            Bound::Date(d) => lit(*d),
+            Bound::Date(d) => super::date_lit(*d),
             Bound::PeriodStart => {
                 let (s, _) = cx.period()?;
                 // A month column holds the first day of its month: compare month to month.
                 let s = if ty == ColType::Month { s.with_day0(0).unwrap_or(s) } else { s };
-                lit(s)
+                super::date_lit(s)
             }
-            Bound::PeriodEnd => lit(cx.period()?.1),
+            Bound::PeriodEnd => super::date_lit(cx.period()?.1),
         })
     }
 
@@ -94,18 +94,50 @@ use chrono::Datelike;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Predicate {
-    Equals { column: String, ty: ColType, value: Bound, negate: bool },
-    Compare { column: String, ty: ColType, op: &'static str, value: Bound },
-    In { column: String, values: Vec<String>, negate: bool },
-    Between { column: String, ty: ColType, lo: Bound, hi: Bound },
-    Matches { column: String, regex: String },
-    IsNull { column: String, null: bool },
+    Equals {
+        column: String,
+        ty: ColType,
+        value: Bound,
+        negate: bool,
+    },
+    Compare {
+        column: String,
+        ty: ColType,
+        op: &'static str,
+        value: Bound,
+    },
+    In {
+        column: String,
+        values: Vec<String>,
+        negate: bool,
+    },
+    Between {
+        column: String,
+        ty: ColType,
+        lo: Bound,
+        hi: Bound,
+    },
+    Matches {
+        column: String,
+        regex: String,
+    },
+    IsNull {
+        column: String,
+        null: bool,
+    },
+    /// A leaf of a code list (a classification key such as `service`, a pin or a list id)
+    /// that is valid at some time during the package period: the codes whose rows can be
+    /// compared class by class. Codes failing this are reported by the validity rules.
+    ValidLeaf {
+        column: String,
+        list: String,
+    },
     All(Vec<Predicate>),
     Any(Vec<Predicate>),
     Not(Box<Predicate>),
 }
 
-const OPS: &[&str] = &["equals", "not_equals", "in", "not_in", "between", "matches", "is_null", "gt", "ge", "lt", "le"];
+const OPS: &[&str] = &["equals", "not_equals", "in", "not_in", "between", "matches", "is_null", "gt", "ge", "lt", "le", "valid_leaf_of"];
 
 impl Predicate {
     pub fn parse_value(v: &Value, spec: &TableSpec, cx: &ParseCx, errs: &mut Errors) -> Option<Predicate> {
@@ -167,6 +199,7 @@ impl Predicate {
                 Predicate::Matches { column, regex }
             }
             "is_null" => Predicate::IsNull { column, null: t.bool(op, errs)? },
+            "valid_leaf_of" => Predicate::ValidLeaf { column, list: t.str(op, errs)? },
             _ => unreachable!(),
         };
         t.finish(&allowed, errs);
@@ -180,7 +213,8 @@ impl Predicate {
             | Predicate::In { column, .. }
             | Predicate::Between { column, .. }
             | Predicate::Matches { column, .. }
-            | Predicate::IsNull { column, .. } => vec![column.clone()],
+            | Predicate::IsNull { column, .. }
+            | Predicate::ValidLeaf { column, .. } => vec![column.clone()],
             Predicate::All(ps) | Predicate::Any(ps) => ps.iter().flat_map(|p| p.columns()).collect(),
             Predicate::Not(p) => p.columns(),
         }
@@ -225,6 +259,11 @@ impl Predicate {
                 let e = col(column.as_str()).is_null();
                 return Ok(if *null { e } else { e.not() });
             }
+            Predicate::ValidLeaf { column, list } => {
+                let (start, end) = cx.period()?;
+                let codes = cx.list(list)?.codes.values().filter(|c| c.leaf && c.valid_during(start, end)).map(|c| c.code.clone());
+                col(column.as_str()).cast(DataType::String).is_in(super::set_literal(column, codes), false)
+            }
             Predicate::All(ps) => {
                 let mut e = lit(true);
                 for p in ps {
@@ -263,6 +302,9 @@ impl Predicate {
             Predicate::Matches { column, regex } => format!("{column} matches /{regex}/"),
             Predicate::IsNull { column, null } => {
                 format!("{column} is {}", if *null { "empty" } else { "filled" })
+            }
+            Predicate::ValidLeaf { column, list } => {
+                format!("{column} is a leaf of {list} valid in the period")
             }
             Predicate::All(ps) => ps.iter().map(|p| p.describe()).collect::<Vec<_>>().join(" and "),
             Predicate::Any(ps) => format!("({})", ps.iter().map(|p| p.describe()).collect::<Vec<_>>().join(" or ")),

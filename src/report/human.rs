@@ -91,7 +91,7 @@ fn package(p: &PackageReport, out: &mut String) {
         };
         out.push_str(&format!(
             "  {:<13} {:<w$}  {:<12} {:>10} {:>9} {:>10}  {}\n",
-            f.status.as_str().to_uppercase(),
+            if f.within_tolerance > 0 { "PASS (within)".to_string() } else { f.status.as_str().to_uppercase() },
             f.rule,
             f.table,
             fmt_count(f.rows_evaluated),
@@ -99,6 +99,21 @@ fn package(p: &PackageReport, out: &mut String) {
             measured,
             if f.status == Status::NotEvaluated { f.reason.clone().unwrap_or_default() } else { f.threshold.clone() }
         ));
+    }
+    let tolerated: Vec<&Finding> = p.findings.iter().filter(|f| f.within_tolerance > 0).collect();
+    if !tolerated.is_empty() {
+        out.push_str("\n  passing within tolerance:\n");
+        for f in tolerated {
+            let unit = if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" };
+            out.push_str(&format!(
+                "    {}: pass, {} {unit} within tolerance ({} of {}; threshold: {})\n",
+                f.rule,
+                fmt_count(f.within_tolerance),
+                pct(f.failing_share),
+                fmt_count(f.rows_evaluated),
+                f.threshold
+            ));
+        }
     }
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
     for f in p.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warning | Status::Info)) {
@@ -112,6 +127,10 @@ fn package(p: &PackageReport, out: &mut String) {
             if f.columns.is_empty() { String::new() } else { format!(".{}", f.columns.join(",")) },
             f.threshold
         );
+        if !f.failing_by_column.is_empty() {
+            let parts: Vec<String> = f.by_column_ranked().iter().map(|(c, n)| format!("{c} {}", fmt_count(*n))).collect();
+            help.push_str(&format!("\nfailing by column: {}", parts.join(", ")));
+        }
         if !f.samples.is_empty() {
             help.push_str("\nfirst failing:");
             for s in &f.samples {
