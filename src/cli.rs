@@ -2,7 +2,8 @@
 //! library knows nothing of argv; this module turns arguments into library calls.
 
 use crate::codelist::Registry;
-use crate::engine::{Engine, SAMPLE_LIMIT};
+use crate::exec::{Engine, SAMPLE_LIMIT};
+use crate::options::{EngineOptions, Timings};
 use crate::package::Batching;
 use crate::report::{self, Report};
 use crate::rules::{self, Rule};
@@ -173,6 +174,22 @@ fn write_out(text: &str, output: Option<&Path>) -> Result<(), UsageError> {
     }
 }
 
+/// The executor's switches from the environment, read here (the library reads none):
+/// `SOTECHECK_TIMINGS=1` (or `rules`), `SOTECHECK_NO_DICTIONARY=1`, `SOTECHECK_DEBUG_PLAN=1`
+/// (docs/architecture.md).
+pub fn options_from_env() -> EngineOptions {
+    let timings = match std::env::var("SOTECHECK_TIMINGS").as_deref() {
+        Err(_) => Timings::Off,
+        Ok("rules") => Timings::Rules,
+        Ok(_) => Timings::Phases,
+    };
+    EngineOptions {
+        per_value: std::env::var_os("SOTECHECK_NO_DICTIONARY").is_none(),
+        timings,
+        debug_plan: std::env::var_os("SOTECHECK_DEBUG_PLAN").is_some(),
+    }
+}
+
 /// Validates packages with a suite; the report and the packages' input problems decide
 /// the exit code.
 pub fn validate(
@@ -182,12 +199,24 @@ pub fn validate(
     samples: usize,
     batching: Option<Batching>,
 ) -> Result<Report, UsageError> {
+    validate_with(packages, suite_spec, sources, samples, batching, EngineOptions::default())
+}
+
+/// `validate` with the executor's switches.
+pub fn validate_with(
+    packages: &[PathBuf],
+    suite_spec: &str,
+    sources: &Sources,
+    samples: usize,
+    batching: Option<Batching>,
+    options: EngineOptions,
+) -> Result<Report, UsageError> {
     let registry = registry(sources)?;
     let all = load_rules(sources.rules.as_deref())?;
     let suite = load_suite(suite_spec, &all)?;
     let rules = suite.select(&all);
-    let engine = Engine { rules: &rules, registry: &registry, pins: &suite.pins, sample_limit: samples, batching };
-    let mut reports = engine.run_paths(packages);
+    let engine = Engine { registry: &registry, pins: &suite.pins, sample_limit: samples, batching, options };
+    let mut reports = crate::run::packages(&engine, &rules, packages);
     for r in &mut reports {
         accept_check(&suite, r);
     }
@@ -249,7 +278,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             // engine catches it); the default hook would print it to the terminal as well.
             let hook = std::panic::take_hook();
             std::panic::set_hook(Box::new(|_| {}));
-            let report = validate(&packages, &suite, &sources, samples, Some(batching));
+            let report = validate_with(&packages, &suite, &sources, samples, Some(batching), options_from_env());
             std::panic::set_hook(hook);
             let report = report?;
             let text = match format {

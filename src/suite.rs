@@ -3,8 +3,8 @@
 //! (a fixture package and its expected outcome). Released versions are frozen.
 
 use crate::rules::model::{Severity, Threshold};
-use crate::rules::spanned::{Errors, SpanError, Table};
 use crate::rules::{FileErrors, Rule};
+use crate::spanned::{Errors, SpanError, Table};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::de::DeTable;
@@ -189,7 +189,7 @@ pub fn parse(path: &Path, text: &str, rules: &[Rule]) -> Result<Suite, Vec<SpanE
             for (id, span, v) in f.entries() {
                 f.mark(&id);
                 check_id(&id, span.clone(), &mut errs);
-                match crate::rules::spanned::as_f64(v) {
+                match crate::spanned::as_f64(v) {
                     Some(n) if n >= 0.0 => {
                         findings.insert(id, Some(n as u64));
                     }

@@ -15,11 +15,12 @@
 //! by = "cost_center"
 //! ```
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
 use super::in_code_list::{parse_date_column, status};
+use super::predicate::with_filter;
 use super::predicate::{parse_where, Predicate};
-use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use chrono::Datelike;
 use polars::prelude::*;
 
@@ -51,8 +52,14 @@ impl Coverage {
         t.finish(&["kind", "table", "column", "list", "date_column", "measure", "by", "leaf_only", "where"], errs);
         Some(Coverage { table: spec.name.into(), column: column?, list: list?, date_column, measure, by, leaf_only, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for Coverage {
+    fn kind(&self) -> &'static str {
+        "coverage"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = vec![self.column.clone()];
         cols.extend(self.date_column.clone());
         cols.extend(self.measure.clone());
@@ -60,8 +67,10 @@ impl Coverage {
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         vec![(self.table.clone(), cols)]
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl RowCheck for Coverage {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let list = cx.list(&self.list)?;
         let months = self
             .date_column
@@ -72,7 +81,7 @@ impl Coverage {
         let start = if months { start.with_day(1).unwrap_or(start) } else { start };
         let dates = match &self.date_column {
             Some(d) => {
-                super::date_range(cx.frame(&self.table)?, d)?.map(|(lo, hi)| (lo.max(start), hi.min(end))).filter(|(lo, hi)| lo <= hi)
+                super::expr::date_range(cx.frame(&self.table)?, d)?.map(|(lo, hi)| (lo.max(start), hi.min(end))).filter(|(lo, hi)| lo <= hi)
             }
             None => None,
         };
@@ -83,7 +92,7 @@ impl Coverage {
         let valid = match &self.date_column {
             Some(d) => {
                 let c = col(d.as_str());
-                let inside = c.clone().gt_eq(super::date_lit(start)).and(c.clone().lt_eq(super::date_lit(end)));
+                let inside = c.clone().gt_eq(super::expr::date_lit(start)).and(c.clone().lt_eq(super::expr::date_lit(end)));
                 c.is_null().or(inside.not()).or(s.valid)
             }
             None => s.valid,
@@ -93,7 +102,7 @@ impl Coverage {
         let mut show = vec![self.column.clone()];
         show.extend(self.by.clone());
         show.extend(self.measure.clone());
-        Ok(Plan::Rows(RowPlan {
+        Ok(RowPlan {
             table: self.table.clone(),
             failing: attached.not(),
             evaluated,
@@ -101,6 +110,10 @@ impl Coverage {
             show,
             breakdown: self.by.clone(),
             parts: Vec::new(),
-        }))
+        })
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Coverage::parse(t, cx, errs).map(Check::row)
 }

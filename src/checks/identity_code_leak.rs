@@ -10,11 +10,16 @@
 //! tables = ["activity"]
 //! ```
 
-use super::{pe, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
+use super::api::{AggregateCheck, Check, EvalCx, Gather, Kind, ParseCx, State};
+use super::expr::pe;
+use crate::model::{Measure, Sample};
 use crate::package::contract;
 use crate::redact::{find_all, mask, may_hold};
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
+
+/// A column's distinct values and each row's code, where the executor coded the column.
+pub type Coded<'a> = dyn Fn(&str) -> Option<(&'a Series, &'a [IdxSize])> + Sync + 'a;
 
 #[derive(Debug, Clone)]
 pub struct IdentityCodeLeak {
@@ -34,50 +39,49 @@ impl IdentityCodeLeak {
         t.finish(&["kind", "tables"], errs);
         Some(IdentityCodeLeak { tables })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for IdentityCodeLeak {
+    fn kind(&self) -> &'static str {
+        "identity-code-leak"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         if self.tables.is_empty() {
             vec![("*".into(), Vec::new())]
         } else {
             self.tables.iter().map(|t| (t.clone(), Vec::new())).collect()
         }
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl AggregateCheck for IdentityCodeLeak {
+    fn gathers(&self, cx: &EvalCx) -> Result<Vec<Gather>, String> {
+        Ok(cx.package.tables.keys().filter(|t| self.covers(t)).map(|t| Gather::IdentityCodes { table: t.clone() }).collect())
+    }
+
+    fn judge(&self, cx: &EvalCx, states: &[&State]) -> Result<Measure, String> {
         let mut m = Measure::default();
-        for name in cx.package.tables.keys() {
-            if self.covers(name) {
-                let p = Self::table_partial(name, cx)?;
-                let Partial::Measure(t) = &*p else { unreachable!("identity codes gather a measure") };
-                m.merge(t.clone(), cx.sample_limit);
-            }
+        for state in states {
+            let State::Measure(t) = state else { return Err("internal: identity codes gather a measure".into()) };
+            m.merge(t.clone(), cx.sample_limit);
         }
         m.total_weight = m.evaluated as f64;
         m.failing_weight = m.failing as f64;
-        Ok(Plan::Done(m))
+        Ok(m)
     }
+}
 
+impl IdentityCodeLeak {
     fn covers(&self, table: &str) -> bool {
         self.tables.is_empty() || self.tables.iter().any(|t| t == table)
     }
 
-    /// Scans `table` in the current batch.
-    pub fn gather(&self, table: &str, cx: &EvalCx) -> Result<(), String> {
-        if self.covers(table) {
-            Self::table_partial(table, cx)?;
-        }
-        Ok(())
-    }
-
-    fn table_partial(name: &str, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
-        cx.partial(name, format!("identity codes in {name}"), |df| {
-            Self::scan(name, df, cx.sample_limit, cx.dictionary(name)).map(Partial::Measure)
-        })
-    }
-
     /// Rows of one table (or batch) holding a valid identity code, with the first samples.
     /// A column the batch's dictionary coded is scanned once per distinct value.
-    fn scan(name: &str, df: &DataFrame, sample_limit: usize, dict: Option<&crate::dictionary::Dictionary>) -> Result<Measure, String> {
+    /// `coded` gives a column's distinct values and each row's code, where the executor
+    /// coded the column.
+    pub fn scan<'a>(name: &str, df: &DataFrame, sample_limit: usize, coded: &Coded<'a>) -> Result<Measure, String> {
         let mut m = Measure::default();
         m.evaluated += df.height() as u64;
         let text_cols: Vec<String> = df
@@ -98,7 +102,7 @@ impl IdentityCodeLeak {
         let per_column: Vec<Vec<IdxSize>> = text_cols
             .par_iter()
             .map(|c| {
-                if let Some((values, codes)) = dict.and_then(|d| d.coded(c)) {
+                if let Some((values, codes)) = coded(c) {
                     let values = values.str().map_err(pe)?;
                     let flagged: Vec<bool> = values.iter().map(|v| v.is_some_and(may_hold)).collect();
                     if !flagged.contains(&true) {
@@ -163,4 +167,8 @@ impl IdentityCodeLeak {
         }
         Ok(m)
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    IdentityCodeLeak::parse(t, cx, errs).map(Check::aggregate)
 }

@@ -15,11 +15,13 @@
 //! fail_on = ["unknown"]
 //! ```
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
+use super::expr::set_literal;
+use super::predicate::with_filter;
 use super::predicate::{parse_where, Predicate};
-use super::{set_literal, with_filter, EvalCx, ParseCx, Plan, RowPlan};
 use crate::codelist::CodeList;
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -63,7 +65,7 @@ pub fn status(list: &CodeList, column: &str, date_column: Option<&str>, dates: O
                 let from = if months { code.valid_from.map(|f| f.with_day(1).unwrap_or(f)) } else { code.valid_from };
                 groups.entry((from, code.valid_to)).or_default().push(code.code.clone());
             }
-            super::valid_on_date(c.clone(), column, col(d), groups, dates)
+            super::expr::valid_on_date(c.clone(), column, col(d), groups, dates)
         }
     };
     CodeStatus { known: known.fill_null(lit(false)), leaf: leaf.fill_null(lit(false)), valid: valid.fill_null(lit(false)) }
@@ -96,15 +98,23 @@ impl InCodeList {
         t.finish(&["kind", "table", "column", "list", "date_column", "fail_on", "where"], errs);
         Some(InCodeList { table: spec.name.into(), column: column?, list: list?, date_column, fail_on, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for InCodeList {
+    fn kind(&self) -> &'static str {
+        "in-code-list"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = vec![self.column.clone()];
         cols.extend(self.date_column.clone());
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         vec![(self.table.clone(), cols)]
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl RowCheck for InCodeList {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let list = cx.list(&self.list)?;
         let on = |d: &str| self.fail_on.iter().any(|f| f == d);
         let months = self
@@ -118,15 +128,19 @@ impl InCodeList {
             (Some(d), true) => {
                 let (start, end) = cx.period()?;
                 let start = if months { start.with_day(1).unwrap_or(start) } else { start };
-                Some((start, end, col(d.as_str()).gt_eq(super::date_lit(start)).and(col(d.as_str()).lt_eq(super::date_lit(end)))))
+                Some((
+                    start,
+                    end,
+                    col(d.as_str()).gt_eq(super::expr::date_lit(start)).and(col(d.as_str()).lt_eq(super::expr::date_lit(end))),
+                ))
             }
             _ => None,
         };
         let dates = match (&self.date_column, &in_period) {
-            (Some(d), Some((start, end, _))) => {
-                super::date_range(cx.frame(&self.table)?, d)?.map(|(lo, hi)| (lo.max(*start), hi.min(*end))).filter(|(lo, hi)| lo <= hi)
-            }
-            (Some(d), None) => super::date_range(cx.frame(&self.table)?, d)?,
+            (Some(d), Some((start, end, _))) => super::expr::date_range(cx.frame(&self.table)?, d)?
+                .map(|(lo, hi)| (lo.max(*start), hi.min(*end)))
+                .filter(|(lo, hi)| lo <= hi),
+            (Some(d), None) => super::expr::date_range(cx.frame(&self.table)?, d)?,
             (None, _) => None,
         };
         let s = status(list, &self.column, self.date_column.as_deref(), dates, months);
@@ -147,14 +161,10 @@ impl InCodeList {
         let evaluated = with_filter(evaluated, &self.filter, cx)?;
         let mut show = vec![self.column.clone()];
         show.extend(self.date_column.clone());
-        Ok(Plan::Rows(RowPlan {
-            table: self.table.clone(),
-            failing: bad,
-            evaluated,
-            weight: None,
-            show,
-            breakdown: None,
-            parts: Vec::new(),
-        }))
+        Ok(RowPlan { table: self.table.clone(), failing: bad, evaluated, weight: None, show, breakdown: None, parts: Vec::new() })
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    InCodeList::parse(t, cx, errs).map(Check::row)
 }

@@ -8,9 +8,9 @@
 //! are no query strings, so no choice of condition parser (Great Expectations'
 //! `condition_parser`); see tests/data/great-expectations/known-differences.toml.
 
-use super::{EvalCx, ParseCx};
+use super::api::{EvalCx, ParseCx, RowPlan};
 use crate::package::contract::{ColType, TableSpec};
-use crate::rules::spanned::{as_f64, scalar_text, Errors, Table, Value};
+use crate::spanned::{as_f64, scalar_text, Errors, Table, Value};
 use chrono::NaiveDate;
 use polars::prelude::*;
 use toml::de::DeValue;
@@ -68,14 +68,14 @@ impl Bound {
         Ok(match self {
             Bound::Text(s) => lit(s.clone()),
             Bound::Number(f) => lit(*f),
-            Bound::Date(d) => super::date_lit(*d),
+            Bound::Date(d) => super::expr::date_lit(*d),
             Bound::PeriodStart => {
                 let (s, _) = cx.period()?;
                 // A month column holds the first day of its month: compare month to month.
                 let s = if ty == ColType::Month { s.with_day0(0).unwrap_or(s) } else { s };
-                super::date_lit(s)
+                super::expr::date_lit(s)
             }
-            Bound::PeriodEnd => super::date_lit(cx.period()?.1),
+            Bound::PeriodEnd => super::expr::date_lit(cx.period()?.1),
         })
     }
 
@@ -241,7 +241,7 @@ impl Predicate {
                 }
             }
             Predicate::In { column, values, negate } => {
-                let e = col(column.as_str()).cast(DataType::String).is_in(super::set_literal(column, values.clone()), false);
+                let e = col(column.as_str()).cast(DataType::String).is_in(super::expr::set_literal(column, values.clone()), false);
                 if *negate {
                     e.not()
                 } else {
@@ -262,7 +262,7 @@ impl Predicate {
             Predicate::ValidLeaf { column, list } => {
                 let (start, end) = cx.period()?;
                 let codes = cx.list(list)?.codes.values().filter(|c| c.leaf && c.valid_during(start, end)).map(|c| c.code.clone());
-                col(column.as_str()).cast(DataType::String).is_in(super::set_literal(column, codes), false)
+                col(column.as_str()).cast(DataType::String).is_in(super::expr::set_literal(column, codes), false)
             }
             Predicate::All(ps) => {
                 let mut e = lit(true);
@@ -317,4 +317,43 @@ impl Predicate {
 pub fn parse_where(t: &Table, spec: &TableSpec, cx: &ParseCx, errs: &mut Errors) -> Option<Predicate> {
     let v = t.get("where")?;
     Predicate::parse_value(v, spec, cx, errs)
+}
+
+/// The `where` filter every kind accepts, ANDed into `evaluated`.
+pub fn with_filter(evaluated: Expr, filter: &Option<Predicate>, cx: &EvalCx) -> Result<Expr, String> {
+    Ok(match filter {
+        Some(p) => evaluated.and(p.expr(cx)?),
+        None => evaluated,
+    })
+}
+
+/// The (table, columns) a single-table check reads: its own columns, then those of its
+/// `where` filter.
+pub fn table_needs(table: &str, columns: impl IntoIterator<Item = String>, filter: &Option<Predicate>) -> Vec<(String, Vec<String>)> {
+    let mut cols: Vec<String> = columns.into_iter().collect();
+    cols.extend(filter.iter().flat_map(|f| f.columns()));
+    vec![(table.to_string(), cols)]
+}
+
+/// The plan of the kinds that judge the filled values of one column (pattern, range,
+/// in-set, value-length, identifier, reference): empty values are not evaluated, a filled
+/// value fails when `bad` holds.
+pub fn value_plan(
+    table: &str,
+    column: &str,
+    bad: Expr,
+    filter: &Option<Predicate>,
+    breakdown: Option<String>,
+    cx: &EvalCx,
+) -> Result<RowPlan, String> {
+    let evaluated = with_filter(col(column).is_not_null(), filter, cx)?;
+    Ok(RowPlan {
+        table: table.to_string(),
+        failing: bad,
+        evaluated,
+        weight: None,
+        show: vec![column.to_string()],
+        breakdown,
+        parts: Vec::new(),
+    })
 }

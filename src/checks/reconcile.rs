@@ -23,11 +23,12 @@
 //! flag = ["missing-right"]
 //! ```
 
+use super::api::{AggregateCheck, Check, EvalCx, Gather, KeyedSum, Kind, ParseCx, State};
 use super::predicate::Predicate;
-use super::{EvalCx, KeyedSum, Measure, ParseCx, Partial, Plan, Sample};
 use crate::codelist::YearFigure;
+use crate::model::{Measure, Sample};
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use chrono::Datelike;
 use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -141,24 +142,8 @@ impl Reconcile {
         Some(Reconcile { left: left?, right: right?, flag, relative, absolute, per_year, band, scale, per_month })
     }
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        [&self.left, &self.right]
-            .into_iter()
-            .filter_map(|s| match s {
-                Side::Table { table, by, sum, filter } => {
-                    let mut cols = by.clone();
-                    // A column with a default may be absent: it is then the default.
-                    cols.extend(sum.iter().filter(|s| s.default.is_none()).map(|s| s.column.clone()));
-                    cols.extend(filter.iter().flat_map(|f| f.columns()));
-                    Some((table.clone(), cols))
-                }
-                Side::Figures { .. } => None,
-            })
-            .collect()
-    }
-
     /// A side's sums by key; for figures by year, also how the figure was found.
-    fn aggregate(side: &Side, cx: &EvalCx) -> Result<(BTreeMap<String, f64>, Option<YearFigure>), String> {
+    fn aggregate(side: &Side, cx: &EvalCx, state: Option<&State>) -> Result<(BTreeMap<String, f64>, Option<YearFigure>), String> {
         match side {
             Side::Figures { id } if id.contains('@') => {
                 let f = cx.registry.figures(id).ok_or_else(|| format!("official figures `{id}` are not known"))?;
@@ -181,9 +166,8 @@ impl Reconcile {
                 }
                 Ok((BTreeMap::from([(String::new(), f.value)]), Some(f)))
             }
-            Side::Table { table, by, sum, filter } => {
-                let sums = Self::side_partial(table, by, sum, filter, cx)?;
-                let Partial::Sums(m) = &*sums else { unreachable!("a reconcile side gathers sums") };
+            Side::Table { by, .. } => {
+                let Some(State::Sums(m)) = state else { return Err("internal: a reconcile side gathers sums".into()) };
                 let mut m = m.clone();
                 if by.is_empty() {
                     // A table's total is 0 when it has no rows (no staff is 0 FTE, not
@@ -193,16 +177,6 @@ impl Reconcile {
                 Ok((m, None))
             }
         }
-    }
-
-    fn side_partial(
-        table: &str,
-        by: &[String],
-        sum: &Option<Summed>,
-        filter: &Option<Predicate>,
-        cx: &EvalCx,
-    ) -> Result<std::rc::Rc<Partial>, String> {
-        cx.keyed(Self::side_request(table, by, sum, filter, cx)?)
     }
 
     fn side_request(table: &str, by: &[String], sum: &Option<Summed>, filter: &Option<Predicate>, cx: &EvalCx) -> Result<KeyedSum, String> {
@@ -215,7 +189,6 @@ impl Reconcile {
             None => col(s.column.as_str()),
         });
         Ok(KeyedSum {
-            key: format!("reconcile {table} by {by:?} sum {sum:?} where {:?}", filter.as_ref().map(|f| f.describe())),
             table: table.to_string(),
             by: by.to_vec(),
             // Without a filter, "every row": the masked sum measured faster than `len()`.
@@ -227,23 +200,63 @@ impl Reconcile {
             present: false,
         })
     }
+}
 
-    /// The sides on `table`, as keyed sums.
-    pub fn keyed_sums(&self, table: &str, cx: &EvalCx) -> Result<Vec<KeyedSum>, String> {
+impl Kind for Reconcile {
+    fn kind(&self) -> &'static str {
+        "reconcile"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
+        [&self.left, &self.right]
+            .into_iter()
+            .filter_map(|s| match s {
+                Side::Table { table, by, sum, filter } => {
+                    let mut cols = by.clone();
+                    // A column with a default may be absent: it is then the default.
+                    cols.extend(sum.iter().filter(|s| s.default.is_none()).map(|s| s.column.clone()));
+                    cols.extend(filter.iter().flat_map(|f| f.columns()));
+                    Some((table.clone(), cols))
+                }
+                Side::Figures { .. } => None,
+            })
+            .collect()
+    }
+
+    fn summed(&self) -> Vec<(String, String)> {
+        // Whether a key is present on a side does not depend on its sums.
+        if !self.flag.iter().any(|f| f == "mismatch" || f == "out-of-band") {
+            return Vec::new();
+        }
+        [&self.left, &self.right]
+            .into_iter()
+            .filter_map(|side| match side {
+                Side::Table { table, sum: Some(sum), .. } => Some((table.clone(), sum.column.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl AggregateCheck for Reconcile {
+    /// The table sides, as keyed sums (left first).
+    fn gathers(&self, cx: &EvalCx) -> Result<Vec<Gather>, String> {
         let mut out = Vec::new();
         for side in [&self.left, &self.right] {
-            if let Side::Table { table: t, by, sum, filter } = side {
-                if t == table {
-                    out.push(Self::side_request(t, by, sum, filter, cx)?);
-                }
+            if let Side::Table { table, by, sum, filter } = side {
+                out.push(Gather::Keyed(Self::side_request(table, by, sum, filter, cx)?));
             }
         }
         Ok(out)
     }
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let (left, _) = Self::aggregate(&self.left, cx)?;
-        let (mut right, figure) = Self::aggregate(&self.right, cx)?;
+    fn judge(&self, cx: &EvalCx, states: &[&State]) -> Result<Measure, String> {
+        let mut states = states.iter().copied();
+        let mut next = |side: &Side| if matches!(side, Side::Table { .. }) { states.next() } else { None };
+        let left_state = next(&self.left);
+        let right_state = next(&self.right);
+        let (left, _) = Self::aggregate(&self.left, cx, left_state)?;
+        let (mut right, figure) = Self::aggregate(&self.right, cx, right_state)?;
         let mut notes = Vec::new();
         let relative = match &figure {
             Some(f) => {
@@ -253,7 +266,7 @@ impl Reconcile {
                     "reference for {year}: {} ({}); tolerance {}",
                     crate::frame::number(f.value.round()),
                     f.how,
-                    crate::rules::model::pct(relative)
+                    crate::frame::pct(relative)
                 ));
                 relative
             }
@@ -320,6 +333,10 @@ impl Reconcile {
         }
         let n = failing.len() as u64;
         failing.truncate(cx.sample_limit);
-        Ok(Plan::Done(Measure { notes, ..Measure::items(keys.len() as u64, failing, n) }))
+        Ok(Measure { notes, ..Measure::items(keys.len() as u64, failing, n) })
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Reconcile::parse(t, cx, errs).map(Check::aggregate)
 }

@@ -1,11 +1,12 @@
 //! The report model: findings are data; the human, JSON and JUnit renderers are views of
 //! it. Everything is sorted so the same input gives the same report byte for byte.
 
+pub mod build;
 pub mod human;
 pub mod json;
 pub mod junit;
 
-use crate::checks::{BreakdownRow, Sample};
+use crate::model::{BreakdownRow, Sample};
 use crate::package::problem::{InputProblem, Level};
 use serde::Serialize;
 

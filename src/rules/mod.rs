@@ -3,11 +3,10 @@
 
 pub mod model;
 pub mod parse;
-pub mod spanned;
 
+use crate::spanned::SpanError;
 use miette::{Diagnostic, LabeledSpan, NamedSource};
 pub use model::{Rule, Severity};
-use spanned::SpanError;
 use std::path::{Path, PathBuf};
 
 /// All mistakes of one rule or suite file, rendered by miette at their lines.

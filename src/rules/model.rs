@@ -97,12 +97,7 @@ impl Limits {
     }
 }
 
-pub fn pct(share: f64) -> String {
-    let p = share * 100.0;
-    let s = format!("{p:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{s} %")
-}
+pub use crate::frame::pct;
 
 /// The gate limits and the optional stricter warning limits.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -9,17 +9,18 @@
 //! the same values, `Judged`), and its counts and breakdown are sums over the
 //! combinations. Only a plan with
 //! failing rows goes back to the rows, to find its first samples. The measures are those
-//! the per-row scan (`engine::fused`) gives; the tests compare the two on every rule.
+//! the per-row scan (`rows::fused`) gives; the tests compare the two on every rule.
 
-use crate::checks::{BreakdownRow, Measure, RowPlan, Sample};
-use crate::dictionary::{elementwise_roots, Dictionary};
+use super::dictionary::{elementwise_roots, Dictionary};
+use crate::checks::RowPlan;
 use crate::frame;
+use crate::model::{BreakdownRow, Measure, Sample};
 use crate::package::load::LINE;
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
 /// The measures of the plans that can be counted per combination (`None` for the others,
-/// which the caller judges row by row). `batch`: as in `engine::fused` (breakdowns hold
+/// which the caller judges row by row). `batch`: as in `rows::fused` (breakdowns hold
 /// every group, and are not trimmed).
 pub fn counted(
     df: &DataFrame,
@@ -95,7 +96,7 @@ pub fn counted(
                 notes: Vec::new(),
                 by_column,
             };
-            out[k] = Some(if batch { m } else { crate::engine::finish_breakdown(m) });
+            out[k] = Some(if batch { m } else { m.keep_top_groups() });
         }
     }
     Ok(out)
