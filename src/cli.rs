@@ -141,8 +141,10 @@ fn registry(sources: &Sources) -> Result<Registry, UsageError> {
 
 /// Loads a rules folder; mistakes in rule files are usage errors shown in full.
 pub fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(rules::builtin_dir);
-    let (rules, bad) = rules::load_dir(&dir).map_err(|e| UsageError(format!("cannot read rules folder {}: {e}", dir.display())))?;
+    let (rules, bad) = match dir {
+        Some(dir) => rules::load_dir(dir).map_err(|e| UsageError(format!("cannot read rules folder {}: {e}", dir.display())))?,
+        None => rules::builtin(),
+    };
     if !bad.is_empty() {
         let text: Vec<String> = bad.iter().map(|b| b.render()).collect();
         return Err(UsageError(text.join("\n")));
@@ -150,15 +152,16 @@ pub fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
     let mut seen = std::collections::BTreeSet::new();
     for r in &rules {
         if !seen.insert(r.id.clone()) {
-            return Err(UsageError(format!("rule id `{}` is defined twice in {}", r.id, dir.display())));
+            let place = dir.map_or_else(|| "the shipped rules".to_string(), |d| d.display().to_string());
+            return Err(UsageError(format!("rule id `{}` is defined twice in {place}", r.id)));
         }
     }
     Ok(rules)
 }
 
 fn load_suite(spec: &str, rules: &[Rule]) -> Result<Suite, UsageError> {
-    let path = suite::resolve(spec, &suite::builtin_dir()).map_err(UsageError)?;
-    suite::load(&path, rules).map_err(|e| UsageError(e.render()))
+    let (path, text) = suite::resolve(spec).map_err(UsageError)?;
+    suite::parse(&path, &text, rules).map_err(|errors| UsageError(crate::rules::FileErrors::new(&path, &text, errors).render()))
 }
 
 fn write_out(text: &str, output: Option<&Path>) -> Result<(), UsageError> {

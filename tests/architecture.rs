@@ -33,12 +33,8 @@ fn files() -> Vec<(Vec<String>, String)> {
                 module.pop();
             }
             // Code only: comments and doc comments name modules without using them.
-            let text: String = std::fs::read_to_string(&p)
-                .unwrap()
-                .lines()
-                .map(|l| l.split("//").next().unwrap_or(""))
-                .collect::<Vec<_>>()
-                .join("\n");
+            let text: String =
+                std::fs::read_to_string(&p).unwrap().lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
             (module, text)
         })
         .collect()
@@ -127,7 +123,8 @@ fn no_import_cycles() {
     let files = files();
     let modules: BTreeSet<Vec<String>> = files.iter().map(|(m, _)| m.clone()).collect();
     // The longest known module a path starts with.
-    let owner = |path: &[String]| -> Option<Vec<String>> { (1..=path.len()).rev().map(|n| path[..n].to_vec()).find(|p| modules.contains(p)) };
+    let owner =
+        |path: &[String]| -> Option<Vec<String>> { (1..=path.len()).rev().map(|n| path[..n].to_vec()).find(|p| modules.contains(p)) };
     let mut top: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut siblings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (me, text) in &files {
@@ -138,7 +135,11 @@ fn no_import_cycles() {
             let Some(target) = owner(&r) else { continue };
             if target[0] != me[0] {
                 top.entry(me[0].clone()).or_default().insert(target[0].clone());
-            } else if me.len() >= 2 && target.len() >= me.len() && target[..me.len() - 1] == me[..me.len() - 1] && target[..me.len()] != me[..] {
+            } else if me.len() >= 2
+                && target.len() >= me.len()
+                && target[..me.len() - 1] == me[..me.len() - 1]
+                && target[..me.len()] != me[..]
+            {
                 // A sibling (or a sibling's descendant) in the same folder.
                 let sibling = target[..me.len()].join("::");
                 siblings.entry(me.join("::")).or_default().insert(sibling);
