@@ -17,6 +17,8 @@ pub struct ExampleResult {
     pub example: String,
     pub ok: bool,
     pub message: String,
+    /// The rule's finding on the example, when it was reached.
+    pub finding: Option<crate::report::Finding>,
 }
 
 pub const DEFAULT_REGION: &str = "08";
@@ -27,7 +29,7 @@ pub fn run_rule(rule: &Rule, registry: &Registry) -> Vec<ExampleResult> {
 }
 
 fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) -> ExampleResult {
-    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message };
+    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message, finding: None };
     let dir = match write_package(rule, ex) {
         Ok(d) => d,
         Err(e) => return res(false, format!("cannot write the example package: {e}")),
@@ -41,7 +43,7 @@ fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) 
 /// per-value evaluation: a rule must reach the same finding every way (row-level measures
 /// add up, aggregates merge, judging a value once means what judging each row means).
 fn judge(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry, dir: &std::path::Path) -> ExampleResult {
-    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message };
+    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message, finding: None };
     let pkg = Package::open(dir, registry);
     // Examples hold only the tables and columns their rule reads.
     use crate::package::problem::{Level, ProblemCode};
@@ -67,6 +69,7 @@ fn judge(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry, di
     let Some(f) = report.findings.first() else {
         return res(false, "no finding".into());
     };
+    let res = |ok: bool, message: String| ExampleResult { finding: Some(f.clone()), ..res(ok, message) };
     let streamed = Package::open_with(dir, registry, Some(Batching { over_bytes: 0, batch_bytes: 1 }));
     let show = |f: Option<&crate::report::Finding>| serde_json::to_string(&f).unwrap_or_default();
     for (how, pkg, per_value) in

@@ -18,6 +18,18 @@ fn check_rule_file(path: &str) {
     let failed: Vec<String> = results.iter().filter(|r| !r.ok).map(|r| format!("{} :: {}: {}", r.rule, r.example, r.message)).collect();
     assert!(failed.is_empty(), "examples failed:\n{}", failed.join("\n"));
     assert!(results.len() >= 2);
+    // What the failing examples say, as the terminal shows it: wording is reviewed here.
+    let mut text = String::new();
+    for (ex, r) in rule.examples.iter().zip(&results) {
+        if ex.expect == Expect::Fail {
+            let f = r.finding.as_ref().expect("a failing example reaches a finding");
+            text.push_str(&format!("## {}\n\n{}\n", ex.name, sotecheck::report::human::finding(f)));
+        }
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots/rules");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(rule.id.clone(), text));
 }
 
 include!(concat!(env!("OUT_DIR"), "/rule_tests.rs"));

@@ -115,71 +115,76 @@ fn package(p: &PackageReport, out: &mut String) {
             ));
         }
     }
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
     for f in p.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warning | Status::Info)) {
-        let mut help = format!(
-            "{} of {} {} failing ({}) in {}{}; threshold: {}",
-            fmt_count(f.rows_failing),
-            fmt_count(f.rows_evaluated),
-            if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" },
-            pct(f.failing_share),
-            f.table,
-            if f.columns.is_empty() { String::new() } else { format!(".{}", f.columns.join(",")) },
-            f.threshold
-        );
-        if !f.failing_by_column.is_empty() {
-            let parts: Vec<String> = f.by_column_ranked().iter().map(|(c, n)| format!("{c} {}", fmt_count(*n))).collect();
-            help.push_str(&format!("\nfailing by column: {}", parts.join(", ")));
-        }
-        if !f.samples.is_empty() {
-            help.push_str("\nfirst failing:");
-            for s in &f.samples {
-                let place = match (s.line, &s.key) {
-                    (Some(l), _) if f.file.is_empty() => format!("line {l}"),
-                    (Some(l), _) => format!("{}:{l}", f.file),
-                    (None, Some(k)) => k.clone(),
-                    _ => String::new(),
-                };
-                // An item keyed by its only value (a missing month) needs no repeat of it.
-                let vals: Vec<String> = s
-                    .values
-                    .iter()
-                    .filter(|(_, v)| s.key.is_none() || v.as_deref() != s.key.as_deref())
-                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
-                    .collect();
-                help.push_str(format!("\n  {place}  {}", vals.join(" ")).trim_end());
-            }
-        }
-        if !f.breakdown.is_empty() {
-            help.push_str("\nwhere it comes from:");
-            let weighted = f.breakdown.iter().any(|b| b.total != b.rows as f64 || b.failing != b.failing_rows as f64);
-            for b in &f.breakdown {
-                let mut line =
-                    format!("\n  {}: {} of {} rows", b.group.as_deref().unwrap_or("∅"), fmt_count(b.failing_rows), fmt_count(b.rows));
-                if weighted {
-                    let n = |x: f64| crate::frame::number((x * 100.0).round() / 100.0);
-                    line.push_str(&format!(", {} of {} by measure", n(b.failing), n(b.total)));
-                }
-                help.push_str(&line);
-            }
-        }
-        for n in &f.notes {
-            help.push_str(&format!("\n{n}"));
-        }
-        if !f.why.is_empty() {
-            help.push_str(&format!("\nwhy it matters: {}", f.why));
-        }
-        help.push_str(&format!("\nexplain: sotecheck explain {}", f.rule));
-        let mut s = String::new();
-        let _ = handler.render_report(&mut s, &FindingDiag(f, help));
         out.push('\n');
-        out.push_str(&s);
+        out.push_str(&finding(f));
     }
     let s = &p.summary;
     out.push_str(&format!(
         "\n  {} rules: {} passed, {} failed, {} warnings, {} info, {} not evaluated\n",
         s.rules, s.passed, s.failed, s.warnings, s.info, s.not_evaluated
     ));
+}
+
+/// One finding as the terminal shows it: what failed, how much, where, and why it matters.
+pub fn finding(f: &Finding) -> String {
+    let mut help = format!(
+        "{} of {} {} failing ({}) in {}{}; threshold: {}",
+        fmt_count(f.rows_failing),
+        fmt_count(f.rows_evaluated),
+        if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" },
+        pct(f.failing_share),
+        f.table,
+        if f.columns.is_empty() { String::new() } else { format!(".{}", f.columns.join(",")) },
+        f.threshold
+    );
+    if !f.failing_by_column.is_empty() {
+        let parts: Vec<String> = f.by_column_ranked().iter().map(|(c, n)| format!("{c} {}", fmt_count(*n))).collect();
+        help.push_str(&format!("\nfailing by column: {}", parts.join(", ")));
+    }
+    if !f.samples.is_empty() {
+        help.push_str("\nfirst failing:");
+        for s in &f.samples {
+            let place = match (s.line, &s.key) {
+                (Some(l), _) if f.file.is_empty() => format!("line {l}"),
+                (Some(l), _) => format!("{}:{l}", f.file),
+                (None, Some(k)) => k.clone(),
+                _ => String::new(),
+            };
+            // An item keyed by its only value (a missing month) needs no repeat of it.
+            let vals: Vec<String> = s
+                .values
+                .iter()
+                .filter(|(_, v)| s.key.is_none() || v.as_deref() != s.key.as_deref())
+                .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
+                .collect();
+            help.push_str(format!("\n  {place}  {}", vals.join(" ")).trim_end());
+        }
+    }
+    if !f.breakdown.is_empty() {
+        help.push_str("\nwhere it comes from:");
+        let weighted = f.breakdown.iter().any(|b| b.total != b.rows as f64 || b.failing != b.failing_rows as f64);
+        for b in &f.breakdown {
+            let mut line =
+                format!("\n  {}: {} of {} rows", b.group.as_deref().unwrap_or("∅"), fmt_count(b.failing_rows), fmt_count(b.rows));
+            if weighted {
+                let n = |x: f64| crate::frame::number((x * 100.0).round() / 100.0);
+                line.push_str(&format!(", {} of {} by measure", n(b.failing), n(b.total)));
+            }
+            help.push_str(&line);
+        }
+    }
+    for n in &f.notes {
+        help.push_str(&format!("\n{n}"));
+    }
+    if !f.why.is_empty() {
+        help.push_str(&format!("\nwhy it matters: {}", f.why));
+    }
+    help.push_str(&format!("\nexplain: sotecheck explain {}", f.rule));
+    let mut s = String::new();
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
+    let _ = handler.render_report(&mut s, &FindingDiag(f, help));
+    s
 }
 
 pub fn render(report: &Report) -> String {
