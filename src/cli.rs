@@ -31,6 +31,23 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+    New,
+}
+
+/// `FORMAT=FILE` of `--report`.
+fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = s.split_once('=').ok_or_else(|| format!("`{s}`: write FORMAT=FILE, e.g. junit=report.xml"))?;
+    let format = Format::from_str(format, true).map_err(|_| format!("`{format}` is not a format: human, json or junit"))?;
+    if file.is_empty() {
+        return Err(format!("`{s}`: name the file after `=`"));
+    }
+    Ok((format, PathBuf::from(file)))
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
 pub enum DataFormat {
     Csv,
     Parquet,
@@ -61,6 +78,26 @@ pub enum Command {
         /// Write the report to a file instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Also write a report in another format, e.g. `--report json=out.json --report
+        /// junit=out.xml` (formats: human, json, junit). Repeatable.
+        #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
+        reports: Vec<(Format, PathBuf)>,
+        /// What fails the gate (exit code 1): `error` — a failing error rule; `warning` —
+        /// also a rule that warns; `new` — only a failure that is new or worse since the
+        /// `--baseline`.
+        #[arg(long, value_enum, default_value = "error")]
+        fail_on: FailOnArg,
+        /// The JSON report of the previous submission: each finding is marked new,
+        /// persisting, changed or resolved, and measures that moved are flagged.
+        #[arg(long, value_name = "PREVIOUS.json")]
+        baseline: Option<PathBuf>,
+        /// Append each package's key measures to this Parquet file (made if absent); the
+        /// regions already in it are compared with this run's.
+        #[arg(long, value_name = "FILE")]
+        metrics: Option<PathBuf>,
+        /// Print only the batch summary (verdicts, matrix, comparability, outliers, deltas).
+        #[arg(long)]
+        summary: bool,
         /// How many failing rows each finding shows.
         #[arg(long, default_value_t = SAMPLE_LIMIT)]
         samples: usize,
@@ -117,6 +154,24 @@ pub enum Command {
         /// Write all 22 regions under OUT (hva<code>-<year>), `--rows` split by population.
         #[arg(long)]
         all_regions: bool,
+        /// With `--all-regions`: plant the `--defects` in these regions only (e.g. `11,08`),
+        /// to make outliers between regions.
+        #[arg(long, value_name = "REGIONS", value_delimiter = ',')]
+        defects_for: Vec<String>,
+    },
+    /// Judge a stored JSON report again with a suite's thresholds, without reading the data.
+    Report {
+        /// A JSON report of an earlier `validate`.
+        report: PathBuf,
+        /// Conformance suite: `name`, `name@version` or a path to a suite file.
+        #[arg(long, default_value = "virta-2025")]
+        suite: String,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        #[arg(long, value_enum, default_value = "error")]
+        fail_on: FailOnArg,
+        #[command(flatten)]
+        sources: Sources,
     },
     /// Run a conformance suite's cases (fixture packages and their expected outcomes).
     TestSuite {
@@ -223,12 +278,82 @@ pub fn validate_with(
     for r in &mut reports {
         accept_check(&suite, r);
     }
-    Ok(Report {
+    let mut report = Report {
         schema_version: report::SCHEMA_VERSION.into(),
         tool: format!("sotecheck {}", env!("CARGO_PKG_VERSION")),
         suite: suite.id(),
+        fail_on: report::FailOn::Error,
         packages: reports,
-    })
+        batch: None,
+    };
+    national(&mut report, sources, None, None)?;
+    Ok(report)
+}
+
+/// The coordinator's view: the previous submission compared (`baseline`), the batch as a
+/// unit with its regions compared with each other and with those in the metrics file, and
+/// this run's measures appended to that file.
+pub fn national(report: &mut Report, sources: &Sources, baseline: Option<&Path>, metrics: Option<&Path>) -> Result<(), UsageError> {
+    let before: Option<Report> = match baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| UsageError(format!("--baseline {}: {e}", path.display())))?;
+            Some(serde_json::from_str(&text).map_err(|e| {
+                UsageError(format!(
+                    "--baseline {}: not a sotecheck JSON report ({e}); give the JSON report of an earlier run",
+                    path.display()
+                ))
+            })?)
+        }
+        None => None,
+    };
+    let history = match metrics {
+        Some(path) => crate::metrics::history::load(path).map_err(UsageError)?,
+        None => Vec::new(),
+    };
+    let moved = before.as_ref().map(|b| report::baseline::compare(report, b)).unwrap_or_default();
+    // The regions of earlier runs not in this one, their latest measures, as references.
+    let mut reference: Vec<report::PackageReport> = Vec::new();
+    for row in history.iter().rev() {
+        let here = report.packages.iter().any(|p| p.region.as_deref() == Some(row.region.as_str()));
+        if !here && !reference.iter().any(|r| r.region.as_deref() == Some(row.region.as_str())) {
+            reference.push(report::PackageReport {
+                package: row.package.clone(),
+                source: String::new(),
+                region: Some(row.region.clone()),
+                period: Some([row.period_start.clone(), row.period_end.clone()]),
+                classifications: Default::default(),
+                verdict: report::Verdict::Conformant,
+                summary: Default::default(),
+                input_problems: Vec::new(),
+                findings: Vec::new(),
+                metrics: Some(row.metrics.clone()),
+            });
+        }
+    }
+    if report.packages.len() > 1 || !moved.is_empty() || !reference.is_empty() {
+        let registry = registry(sources)?;
+        let mut batch = report::batch::summarize(report, &registry, &reference);
+        batch.findings.extend(moved);
+        report.batch = Some(batch);
+    }
+    if let Some(path) = metrics {
+        let rows: Vec<crate::metrics::history::Row> = report
+            .packages
+            .iter()
+            .filter_map(|p| {
+                let [start, end] = p.period.clone()?;
+                Some(crate::metrics::history::Row {
+                    package: p.package.clone(),
+                    region: p.region.clone()?,
+                    period_start: start,
+                    period_end: end,
+                    metrics: p.metrics.clone()?,
+                })
+            })
+            .collect();
+        crate::metrics::history::append(path, &rows).map_err(|e| UsageError(format!("--metrics: {e}")))?;
+    }
+    Ok(())
 }
 
 /// A package declaring a code-list version the suite does not accept is an input error.
@@ -275,21 +400,77 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 pub fn run(cli: Cli) -> Result<i32, UsageError> {
     match cli.command {
-        Command::Validate { packages, suite, format, output, samples, batch_over, batch_size, sources } => {
+        Command::Validate {
+            packages,
+            suite,
+            format,
+            output,
+            reports,
+            fail_on,
+            baseline,
+            metrics,
+            summary,
+            samples,
+            batch_over,
+            batch_size,
+            sources,
+        } => {
             let batching = Batching { over_bytes: batch_over, batch_bytes: batch_size.max(1) as usize };
+            if matches!(fail_on, FailOnArg::New) && baseline.is_none() {
+                return Err(UsageError(
+                    "--fail-on new compares with the previous submission: give it with --baseline PREVIOUS.json".into(),
+                ));
+            }
+            let mut files: Vec<(Format, PathBuf)> = output.iter().map(|o| (format, o.clone())).collect();
+            files.extend(reports);
+            // A report that cannot be written is known before the packages are read.
+            for (_, f) in &files {
+                let dir = f.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                if !dir.is_dir() {
+                    return Err(UsageError(format!("cannot write {}: the folder {} does not exist", f.display(), dir.display())));
+                }
+                if f.is_dir() {
+                    return Err(UsageError(format!("cannot write {}: it is a folder", f.display())));
+                }
+            }
             // A panic on one package is reported as that package's internal error (the
             // engine catches it); the default hook would print it to the terminal as well.
             let hook = std::panic::take_hook();
             std::panic::set_hook(Box::new(|_| {}));
             let report = validate_with(&packages, &suite, &sources, samples, Some(batching), options_from_env());
             std::panic::set_hook(hook);
-            let report = report?;
-            let text = match format {
-                Format::Human => report::human::render(&report),
-                Format::Json => report::json::render(&report),
-                Format::Junit => report::junit::render(&report),
+            let fail_on = match fail_on {
+                FailOnArg::Error => report::FailOn::Error,
+                FailOnArg::Warning => report::FailOn::Warning,
+                FailOnArg::New => report::FailOn::New,
             };
-            write_out(&text, output.as_deref())?;
+            let mut report = report?;
+            if baseline.is_some() || metrics.is_some() {
+                national(&mut report, &sources, baseline.as_deref(), metrics.as_deref())?;
+            }
+            let report = report.gate(fail_on);
+            let render = |f: Format| match (f, summary) {
+                (Format::Human, false) => report::human::render(&report),
+                (Format::Json, false) => report::json::render(&report),
+                (Format::Junit, _) => report::junit::render(&report),
+                (Format::Human, true) => report::human::batch_summary(&report),
+                (Format::Json, true) => report::json::render_summary(&report),
+            };
+            if output.is_none() {
+                write_out(&render(format), None)?;
+            }
+            for (f, path) in &files {
+                write_out(&render(*f), Some(path))?;
+            }
+            // A short summary always reaches the console: on standard output when the
+            // report went to files, on standard error when standard output carries a
+            // machine-readable report (the full terminal view already ends with one).
+            let summary = report::human::summary(&report, &files);
+            if output.is_some() {
+                write_out(&summary, None)?;
+            } else if format != Format::Human {
+                eprint!("{summary}");
+            }
             Ok(report.exit_code())
         }
         Command::Rules { format, sources } => {
@@ -330,7 +511,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             write_out(&text, None)?;
             Ok(if failed > 0 { 1 } else { 0 })
         }
-        Command::Generate { region, rows, out, defects, format, seed, year, service, all_regions } => {
+        Command::Generate { region, rows, out, defects, format, seed, year, service, all_regions, defects_for } => {
             let registry = Registry::builtin();
             let years = crate::generate::supported(&service);
             if !years.contains(&year) {
@@ -359,7 +540,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                         seed: seed + code.parse::<u64>().unwrap_or(0),
                         year,
                         service: service.clone(),
-                        defects: defects.clone(),
+                        defects: if defects_for.is_empty() || defects_for.contains(code) { defects.clone() } else { Vec::new() },
                     };
                     crate::generate::generate(&opts, &registry).map_err(UsageError)?;
                 }
@@ -370,6 +551,40 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             let m = crate::generate::generate(&opts, &registry).map_err(UsageError)?;
             eprintln!("wrote {} ({} activity rows); planted: {:?}", opts.out.display(), m.activity_rows, m.planted);
             Ok(0)
+        }
+        Command::Report { report: path, suite: spec, format, fail_on, sources } => {
+            let text = std::fs::read_to_string(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            let mut stored: Report =
+                serde_json::from_str(&text).map_err(|e| UsageError(format!("{}: not a sotecheck JSON report: {e}", path.display())))?;
+            let all = load_rules(sources.rules.as_deref())?;
+            let suite = load_suite(&spec, &all)?;
+            let rules = suite.select(&all);
+            stored.suite = suite.id();
+            for p in &mut stored.packages {
+                // Rules the suite does not select are left out; its others are judged again.
+                p.findings.retain(|f| rules.iter().any(|r| r.id == f.rule));
+                for f in &mut p.findings {
+                    if let Some(rule) = rules.iter().find(|r| r.id == f.rule) {
+                        report::build::rejudge(f, rule);
+                    }
+                }
+                *p = p.clone().finish();
+            }
+            let fail_on = match fail_on {
+                FailOnArg::Error => report::FailOn::Error,
+                FailOnArg::Warning => report::FailOn::Warning,
+                FailOnArg::New => return Err(UsageError("`report` has no baseline: use --fail-on error or warning".into())),
+            };
+            stored.batch = None;
+            national(&mut stored, &sources, None, None)?;
+            let stored = stored.gate(fail_on);
+            let text = match format {
+                Format::Human => report::human::render(&stored),
+                Format::Json => report::json::render(&stored),
+                Format::Junit => report::junit::render(&stored),
+            };
+            write_out(&text, None)?;
+            Ok(stored.exit_code())
         }
         Command::TestSuite { suite: spec } => {
             let all = load_rules(None)?;

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod frame;
 pub mod generate;
 pub mod memory;
+pub mod metrics;
 pub mod model;
 pub mod options;
 pub mod package;

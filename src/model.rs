@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub const BREAKDOWN_LIMIT: usize = 10;
 
 /// What a check measured.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Measure {
     pub evaluated: u64,
     pub failing: u64,
@@ -75,7 +75,7 @@ impl Measure {
 }
 
 /// One failing row or item, with its place and values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Sample {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
@@ -108,7 +108,7 @@ impl Sample {
 }
 
 /// Failing weight by a grouping column (cost centre, unit), largest first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct BreakdownRow {
     pub group: Option<String>,
     pub rows: u64,

@@ -5,12 +5,16 @@
 //! (`report::PackageReport::finish`), whichever rule or loader produced it.
 
 /// Loose candidate pattern; the check character is verified in Rust.
-const CANDIDATE: &str = r"[0-3][0-9][01][0-9][0-9]{2}[-+A-FU-Y][0-9]{3}[0-9A-Y]";
+/// Case-insensitive: a code typed in lower case identifies a person as well.
+const CANDIDATE: &str = r"(?i)[0-3][0-9][01][0-9][0-9]{2}[-+A-FU-Y][0-9]{3}[0-9A-Y]";
 const CHECK_CHARS: &[u8] = b"0123456789ABCDEFHJKLMNPRSTUVWXY";
 
-/// True when `s` (11 characters) is a henkilötunnus with a valid date and check character.
+/// True when `s` (11 characters, either case) is a henkilötunnus: a real birth date in the
+/// century its sign gives, an individual number DVV issues (002–999; 900–999 are its test
+/// codes) and the right check character.
 pub fn is_valid_hetu(s: &str) -> bool {
-    let b = s.as_bytes();
+    let upper = s.to_ascii_uppercase();
+    let (s, b) = (upper.as_str(), upper.as_bytes());
     if b.len() != 11 || !b[..6].iter().all(u8::is_ascii_digit) || !b[7..10].iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -24,6 +28,9 @@ pub fn is_valid_hetu(s: &str) -> bool {
     };
     let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(0);
     if chrono::NaiveDate::from_ymd_opt(century + num(4..6) as i32, num(2..4), num(0..2)).is_none() {
+        return false;
+    }
+    if num(7..10) < 2 {
         return false;
     }
     let n: u64 = format!("{}{}", &s[0..6], &s[7..10]).parse().unwrap_or(0);
@@ -42,7 +49,9 @@ pub fn may_hold(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() >= 11
         && (6..=b.len() - 5).any(|i| {
-            b"+-ABCDEFUVWXY".contains(&b[i]) && b[i - 6..i].iter().all(u8::is_ascii_digit) && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+            b"+-ABCDEFUVWXY".contains(&b[i].to_ascii_uppercase())
+                && b[i - 6..i].iter().all(u8::is_ascii_digit)
+                && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
         })
 }
 
@@ -124,6 +133,12 @@ mod tests {
         assert!(is_valid_hetu("010516B903X"));
         assert!(!is_valid_hetu("131052-308U"), "wrong check character");
         assert!(!is_valid_hetu("321052-308T"), "no such day");
+        // Individual numbers 000 and 001 are never issued (DVV), whatever the check character.
+        for ind in ["000", "001"] {
+            let n: u64 = format!("131052{ind}").parse().unwrap();
+            let code = format!("131052-{ind}{}", CHECK_CHARS[(n % 31) as usize] as char);
+            assert!(!is_valid_hetu(&code), "{code}");
+        }
     }
 
     #[test]
@@ -134,6 +149,10 @@ mod tests {
         assert_eq!(find_all("X131052-308T"), vec!["131052-308T".to_string()], "glued to a letter");
         assert_eq!(find_all("hetu131052-308Tx"), vec!["131052-308T".to_string()]);
         assert_eq!(mask_all("X131052-308T"), "X13****-****");
+        // Typed in lower case (DVV's test code 010594Y9021).
+        assert_eq!(find_all("hetu 010594y9021"), vec!["010594y9021".to_string()]);
+        assert!(may_hold("131052-308t"));
+        assert_eq!(mask_all("131052-308t"), "13****-****");
     }
 
     #[test]

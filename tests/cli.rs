@@ -50,7 +50,8 @@ fn validate_writes_output_file() {
     let xml = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     assert!(xml.contains("<failure") && xml.contains("activity-service-code-unknown"), "{xml}");
-    assert!(r.stdout.is_empty());
+    // The report went to the file; the console has the short summary only.
+    assert!(r.stdout.starts_with("sotecheck: hva08-2025: NOT CONFORMANT") && !r.stdout.contains("<testsuite"), "{}", r.stdout);
 }
 
 #[test]
@@ -98,25 +99,82 @@ fn finnish_export_parquet_zip_and_older_version_are_conformant() {
     }
 }
 
+/// Exit codes separate causes: 2 is data that could not be read, 3 a pipeline (or a
+/// person) asking for something that cannot be done.
 #[test]
-fn usage_errors_exit_2() {
+fn data_errors_exit_2_usage_errors_exit_3() {
     let r = sotecheck(&["validate", "fixtures/no-such-package"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 2, "a package that cannot be read is the data's problem");
     assert!(r.stdout.contains("does not exist"));
     let r = sotecheck(&["validate", "fixtures/demo", "--suite", "no-such-suite"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 3);
     snap("validate-unknown-suite", &r);
     let r = sotecheck(&["validate"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 3, "a missing argument");
+    let r = sotecheck(&["validate", "fixtures/demo", "--no-such-flag"]);
+    assert_eq!(r.code, 3, "an unknown flag");
+    let r = sotecheck(&["validate", "fixtures/demo", "--fail-on", "sometimes"]);
+    assert_eq!(r.code, 3, "a bad value");
+    let r = sotecheck(&["validate", "fixtures/demo", "--output", "/no/such/folder/report.json"]);
+    assert_eq!(r.code, 3, "an unwritable output");
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+    let r = sotecheck(&["validate", "fixtures/demo", "--report", "yaml=x.yaml"]);
+    assert_eq!(r.code, 3, "an unknown report format");
+    let r = sotecheck(&["validate", "fixtures/demo", "--rules", "tests/data/bad-rules"]);
+    assert_eq!(r.code, 3, "a broken rule file");
     let r = sotecheck(&["explain", "activity-service-code-unknwn"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 3);
     assert!(r.stderr.contains("did you mean `activity-service-code-unknown`"), "{}", r.stderr);
+    let r = sotecheck(&["--help"]);
+    assert_eq!(r.code, 0, "help is not a mistake");
+}
+
+/// Several reports in one run, and a short summary on the console whichever way they go.
+#[test]
+fn several_reports_in_one_run_and_always_a_summary() {
+    let dir = std::env::temp_dir().join(format!("sotecheck-cli-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json, xml) = (dir.join("out.json"), dir.join("out.xml"));
+    let r = sotecheck(&[
+        "validate",
+        "fixtures/defects/unknown-service",
+        "--format",
+        "human",
+        "--report",
+        &format!("json={}", json.display()),
+        "--report",
+        &format!("junit={}", xml.display()),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("NOT CONFORMANT") && r.stdout.contains("activity-service-code-unknown"), "the terminal view on stdout");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["packages"][0]["verdict"], "gate-failed");
+    assert!(std::fs::read_to_string(&xml).unwrap().contains("<failure"));
+    // Every report to a file: the console still says what happened.
+    let r = sotecheck(&["validate", "fixtures/defects/unknown-service", "--format", "json", "--output", json.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("hva08-2025: NOT CONFORMANT") && r.stdout.contains("wrote the json report"), "{}", r.stdout);
+    // A machine format on stdout: the summary goes to stderr, stdout stays parseable.
+    let r = sotecheck(&["validate", "fixtures/defects/unknown-service", "--format", "json"]);
+    assert!(serde_json::from_str::<serde_json::Value>(&r.stdout).is_ok());
+    assert!(r.stderr.contains("NOT CONFORMANT"), "{}", r.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fail_on_warning_fails_a_package_that_only_warns() {
+    let r = sotecheck(&["validate", "fixtures/defects/foreign-municipality", "--format", "json"]);
+    assert_eq!(r.code, 0);
+    let r = sotecheck(&["validate", "fixtures/defects/foreign-municipality", "--format", "json", "--fail-on", "warning"]);
+    assert_eq!(r.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!((report["fail_on"].as_str(), report["packages"][0]["verdict"].as_str()), (Some("warning"), Some("gate-failed")));
 }
 
 #[test]
 fn rule_file_mistakes_are_shown_at_their_lines() {
     let r = sotecheck(&["test-rules", "tests/data/bad-rules"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 3);
     for needle in [
         "did you mean `error`?",
         "unknown key `colour`",

@@ -46,6 +46,8 @@ pub struct Job<'a> {
 pub struct Outcome {
     pub problems: Vec<InputProblem>,
     pub results: Option<Vec<Result<Measure, String>>>,
+    /// The package's key measures (`crate::metrics`), gathered in the same passes.
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 /// A job's place in the run and what it asked for.
@@ -66,19 +68,24 @@ impl Engine<'_> {
     /// Runs `jobs` over a package; nothing is judged without a usable descriptor.
     pub fn run(&self, pkg: &Package, jobs: &[Job]) -> Outcome {
         if pkg.descriptor.is_none() {
-            return Outcome { problems: pkg.problems.clone(), results: None };
+            return Outcome { problems: pkg.problems.clone(), results: None, metrics: None };
         }
-        let (problems, results) = self.evaluate(pkg, jobs);
-        Outcome { problems, results: Some(results) }
+        let (problems, results, metrics) = self.evaluate(pkg, jobs, true);
+        Outcome { problems, results: Some(results), metrics }
     }
 
     /// Runs `jobs` over tables held in memory (`Package::in_memory`), with or without a
     /// descriptor (checks that need its period or region say so).
     pub fn run_in_memory(&self, pkg: &Package, jobs: &[Job]) -> Vec<Result<Measure, String>> {
-        self.evaluate(pkg, jobs).1
+        self.evaluate(pkg, jobs, false).1
     }
 
-    fn evaluate(&self, pkg: &Package, jobs: &[Job]) -> (Vec<InputProblem>, Vec<Result<Measure, String>>) {
+    fn evaluate(
+        &self,
+        pkg: &Package,
+        jobs: &[Job],
+        with_metrics: bool,
+    ) -> (Vec<InputProblem>, Vec<Result<Measure, String>>, Option<crate::metrics::Metrics>) {
         let mut problems = pkg.problems.clone();
         let cx = EvalCx::new(pkg, self.registry, self.pins, self.sample_limit);
         let mut results: Vec<Option<Result<Measure, String>>> = jobs.iter().map(|j| missing_input(j.check, pkg).map(Err)).collect();
@@ -100,6 +107,12 @@ impl Engine<'_> {
             };
             planned.push(Planned { asks });
         }
+        // The metrics' sums, gathered with the rules' (an equal request is gathered once).
+        let metric_asks: Vec<(crate::metrics::Sum, usize)> = if with_metrics {
+            crate::metrics::gathers(pkg).into_iter().map(|(sum, g)| (sum, index_of(&mut gathers, g))).collect()
+        } else {
+            Vec::new()
+        };
         let mut states: Vec<Option<Result<State, String>>> = vec![None; gathers.len()];
         // Lookup targets first: a row check planning over a table needs its lookups done.
         let lookups: Vec<&str> = jobs
@@ -166,7 +179,12 @@ impl Engine<'_> {
             results[i] = Some(judged);
         }
         let results = results.into_iter().map(|r| r.unwrap_or_else(|| Err("internal: the check was not run".into()))).collect();
-        (problems, results)
+        let metrics = with_metrics.then(|| {
+            let asked: Vec<(crate::metrics::Sum, Option<&State>)> =
+                metric_asks.iter().map(|(sum, g)| (*sum, states[*g].as_ref().and_then(|s| s.as_ref().ok()))).collect();
+            crate::metrics::compute(pkg, self.registry, &asked)
+        });
+        (problems, results, metrics)
     }
 
     /// A row check's plan over the rows in `cx`'s scope, unless a column it sums could not

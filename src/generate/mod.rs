@@ -30,6 +30,10 @@ pub enum Defect {
     NegativeFte,
     UnmappedCostCenter,
     BrokenDate,
+    /// Every euro multiplied by the rate (a cost outlier between regions).
+    CostsScaled,
+    /// This share of activity rows left out, their costs and staff kept (an activity outlier).
+    ActivityDropped,
 }
 
 pub const DEFECTS: &[(&str, Defect)] = &[
@@ -46,10 +50,12 @@ pub const DEFECTS: &[(&str, Defect)] = &[
     ("negative-fte", Defect::NegativeFte),
     ("unmapped-cost-center", Defect::UnmappedCostCenter),
     ("broken-date", Defect::BrokenDate),
+    ("costs-scaled", Defect::CostsScaled),
+    ("activity-dropped", Defect::ActivityDropped),
 ];
 
 /// Parses `kind:rate,kind:rate` (a rate is a share of activity rows; `missing-month`,
-/// `negative-fte` and `unmapped-cost-center` take a count).
+/// `negative-fte` and `unmapped-cost-center` take a count, `costs-scaled` a factor).
 pub fn parse_defects(spec: &str) -> Result<Vec<(Defect, f64)>, String> {
     let mut out = Vec::new();
     for part in spec.split(',').filter(|s| !s.trim().is_empty()) {
@@ -288,7 +294,11 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         let mut acc = 0.0;
         let mut pick = |d: Defect| {
             let r = rate(d);
-            let hit = !matches!(d, Defect::MissingMonth | Defect::NegativeFte | Defect::UnmappedCostCenter) && x >= acc && x < acc + r;
+            let hit = !matches!(
+                d,
+                Defect::MissingMonth | Defect::NegativeFte | Defect::UnmappedCostCenter | Defect::CostsScaled | Defect::ActivityDropped
+            ) && x >= acc
+                && x < acc + r;
             acc += r;
             hit
         };
@@ -323,13 +333,19 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
             date_out = format!("{}-02-30", o.year);
             plant(Defect::BrokenDate, 1);
         }
-        writeln!(
-            w,
-            "{id},{date_out},{code_out},{unit},{},{muni},{age},{sex},{cm},{prof},{},1",
-            if own { "own" } else { "purchased" },
-            crate::text::csv_field(&diag, ',')
-        )
-        .map_err(io)?;
+        // A dropped row still has its costs and staff: the activity alone goes missing.
+        let dropped = rate(Defect::ActivityDropped) > 0.0 && rng.f() < rate(Defect::ActivityDropped);
+        if dropped {
+            plant(Defect::ActivityDropped, 1);
+        } else {
+            writeln!(
+                w,
+                "{id},{date_out},{code_out},{unit},{},{muni},{age},{sex},{cm},{prof},{},1",
+                if own { "own" } else { "purchased" },
+                crate::text::csv_field(&diag, ',')
+            )
+            .map_err(io)?;
+        }
         last_repeated = id == last_id;
         last_id = id;
         let e = agg.entry((s, own, date.month())).or_default();
@@ -344,6 +360,10 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let cc = |s: usize, own: bool| format!("CC{}{}", services[s].0, if own { "O" } else { "P" });
     let mut w = BufWriter::new(std::fs::File::create(o.out.join("costs.csv")).map_err(io)?);
     writeln!(w, "month,service_code,cost_center,account,production,amount_eur").map_err(io)?;
+    let scale_costs = if rate(Defect::CostsScaled) > 0.0 { rate(Defect::CostsScaled) } else { 1.0 };
+    if scale_costs != 1.0 {
+        plant(Defect::CostsScaled, 1);
+    }
     for ((s, own, month), (_, euros)) in &agg {
         writeln!(
             w,
@@ -353,7 +373,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
             cc(*s, *own),
             if *own { "4000" } else { "4300" },
             if *own { "own" } else { "purchased" },
-            euros
+            euros * scale_costs
         )
         .map_err(io)?;
     }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// The package cannot be judged as delivered: exit code 2.
@@ -14,7 +14,7 @@ pub enum Level {
 
 /// Every kind of input problem, kebab-case in reports. Public API: the full list is
 /// snapshotted by the test-suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProblemCode {
     /// The package path is neither a folder nor a .zip, or cannot be read.
@@ -93,7 +93,7 @@ impl ProblemCode {
 }
 
 /// One problem with the delivered package and where it is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct InputProblem {
     pub code: ProblemCode,
     pub level: Level,

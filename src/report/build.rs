@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// The report of `pkg` from the outcome of running `rules` (in order) over it.
 pub fn package_report(pkg: &Package, rules: &[Rule], outcome: Outcome) -> PackageReport {
-    let findings = match outcome.results {
+    let findings: Vec<Finding> = match outcome.results {
         Some(results) => rules
             .iter()
             .zip(results)
@@ -23,6 +23,12 @@ pub fn package_report(pkg: &Package, rules: &[Rule], outcome: Outcome) -> Packag
             .collect(),
         None => Vec::new(),
     };
+    let metrics = outcome.metrics.map(|mut m| {
+        for f in findings.iter().filter(|f: &&Finding| f.kind == "coverage" && f.status != Status::NotEvaluated) {
+            m.coverage.insert(f.table.clone(), f.measured.value);
+        }
+        m
+    });
     let d = pkg.descriptor.as_ref();
     PackageReport {
         package: pkg.name(),
@@ -34,6 +40,7 @@ pub fn package_report(pkg: &Package, rules: &[Rule], outcome: Outcome) -> Packag
         summary: Summary::default(),
         input_problems: outcome.problems,
         findings,
+        metrics,
     }
     .finish()
 }
@@ -58,6 +65,7 @@ pub fn crashed(path: &std::path::Path, payload: Box<dyn std::any::Any + Send>) -
         )
         .help("a file of the package is probably damaged (e.g. a corrupt Parquet file): export it again; if it persists, report this message to the sotecheck maintainers")],
         findings: Vec::new(),
+        metrics: None,
     }
     .finish()
 }
@@ -87,6 +95,7 @@ fn base(rule: &Rule, pkg: &Package) -> Finding {
         notes: Vec::new(),
         failing_by_column: BTreeMap::new(),
         within_tolerance: 0,
+        delta: None,
         position: t.map(|t| t.position).unwrap_or("line").to_string(),
         file: t.map(|t| t.file.clone()).unwrap_or_default(),
     }
@@ -129,17 +138,35 @@ fn not_evaluated(rule: &Rule, pkg: &Package, reason: String) -> Finding {
     Finding { reason: Some(reason), ..base(rule, pkg) }
 }
 
-fn finding(rule: &Rule, pkg: &Package, m: Measure) -> Finding {
-    let share = m.failing_share();
-    let passes = rule.threshold.fail.holds(m.failing, share);
-    let warn_ok = rule.threshold.warn.as_ref().is_none_or(|w| w.holds(m.failing, share));
-    let status = match (passes, warn_ok, rule.severity) {
+/// A rule's status for `failing` rows (or items) and the failing share.
+fn status(rule: &Rule, failing: u64, share: f64) -> Status {
+    let passes = rule.threshold.fail.holds(failing, share);
+    let warn_ok = rule.threshold.warn.as_ref().is_none_or(|w| w.holds(failing, share));
+    match (passes, warn_ok, rule.severity) {
         (true, true, _) => Status::Pass,
         (true, false, _) => Status::Warning,
         (false, _, Severity::Error) => Status::Fail,
         (false, _, Severity::Warning) => Status::Warning,
         (false, _, Severity::Info) => Status::Info,
-    };
+    }
+}
+
+/// A stored finding judged again by `rule` (its thresholds and severity, e.g. another
+/// suite's), from the counts it holds, without reading the data again. A finding that was
+/// not evaluated stays so.
+pub fn rejudge(f: &mut Finding, rule: &Rule) {
+    f.severity = rule.severity.as_str().to_string();
+    f.threshold = threshold_text(rule);
+    if f.status == Status::NotEvaluated {
+        return;
+    }
+    f.status = status(rule, f.rows_failing, f.failing_share);
+    f.within_tolerance = if f.status == Status::Pass { f.rows_failing } else { 0 };
+}
+
+fn finding(rule: &Rule, pkg: &Package, m: Measure) -> Finding {
+    let share = m.failing_share();
+    let status = status(rule, m.failing, share);
     let value = if measured_name(rule) == "coverage" { 1.0 - share } else { share };
     let mut f = base(rule, pkg);
     if rule.check.kind() == "identity-code-leak" {

@@ -128,6 +128,17 @@ fn package(p: &PackageReport, out: &mut String) {
 
 /// One finding as the terminal shows it: what failed, how much, where, and why it matters.
 pub fn finding(f: &Finding) -> String {
+    let help = details(f);
+    let mut s = String::new();
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
+    let _ = handler.render_report(&mut s, &FindingDiag(f, help));
+    s
+}
+
+/// A finding's details as plain lines: counts, columns, samples with their file and line,
+/// where failing rows come from, notes, why it matters and how to read more (the body of
+/// the terminal view and of a JUnit failure).
+pub fn details(f: &Finding) -> String {
     let mut help = format!(
         "{} of {} {} failing ({}) in {}{}; threshold: {}",
         fmt_count(f.rows_failing),
@@ -181,10 +192,30 @@ pub fn finding(f: &Finding) -> String {
         help.push_str(&format!("\nwhy it matters: {}", f.why));
     }
     help.push_str(&format!("\nexplain: sotecheck explain {}", f.rule));
-    let mut s = String::new();
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
-    let _ = handler.render_report(&mut s, &FindingDiag(f, help));
-    s
+    help
+}
+
+/// A few lines for the console when the report itself went elsewhere: each package's
+/// verdict and counts, and the files written.
+pub fn summary(report: &Report, files: &[(impl std::fmt::Debug, std::path::PathBuf)]) -> String {
+    let mut out = String::new();
+    for p in &report.packages {
+        let s = &p.summary;
+        out.push_str(&format!(
+            "sotecheck: {}: {} — {} rules: {} failed, {} warnings, {} not evaluated; {} input problems\n",
+            p.package,
+            verdict(p.verdict),
+            s.rules,
+            s.failed,
+            s.warnings,
+            s.not_evaluated,
+            p.input_problems.len()
+        ));
+    }
+    for (format, path) in files {
+        out.push_str(&format!("sotecheck: wrote the {} report to {}\n", format!("{format:?}").to_lowercase(), path.display()));
+    }
+    out
 }
 
 pub fn render(report: &Report) -> String {
@@ -195,70 +226,81 @@ pub fn render(report: &Report) -> String {
         }
         package(p, &mut out);
     }
-    if report.packages.len() > 1 {
-        matrix(report, &mut out);
-    }
+    matrix(report, &mut out);
     out
 }
 
 /// The coordinator's view: rules × packages, and per §29 perspective how many packages
 /// have a failing rule protecting it (their figures are not comparable on it).
 fn matrix(report: &Report, out: &mut String) {
-    let mark = |s: Status| match s {
+    let Some(batch) = &report.batch else { return };
+    let mark = |s: &Status| match s {
         Status::Pass => "·",
         Status::Fail => "✗",
         Status::Warning => "!",
         Status::Info => "i",
         Status::NotEvaluated => "–",
     };
-    let mut rules: Vec<&str> = report.packages.iter().flat_map(|p| p.findings.iter().map(|f| f.rule.as_str())).collect();
-    rules.sort();
-    rules.dedup();
-    let w = rules.iter().map(|r| r.len()).max().unwrap_or(4);
-    out.push_str("\nregions × verdict:\n");
-    for (i, p) in report.packages.iter().enumerate() {
-        out.push_str(&format!("  {:>2}. {:<16} {:<40} {}\n", i + 1, p.package, p.source, verdict(p.verdict)));
-    }
-    out.push_str("\nrules × packages (· pass, ✗ fail, ! warning, i info, – not evaluated):\n");
-    out.push_str(&format!("  {:<w$} ", ""));
-    for i in 0..report.packages.len() {
-        out.push_str(&format!("{:>3}", i + 1));
-    }
-    out.push('\n');
-    for r in &rules {
-        let row: Vec<Status> = report
-            .packages
-            .iter()
-            .map(|p| p.findings.iter().find(|f| f.rule == *r).map(|f| f.status).unwrap_or(Status::NotEvaluated))
-            .collect();
-        if row.iter().all(|s| *s == Status::Pass) {
-            continue;
+    let n = batch.packages.len();
+    if n > 1 {
+        let w = batch.matrix.keys().map(|r| r.len()).max().unwrap_or(4).max(4);
+        out.push_str("\nregions × verdict:\n");
+        for (i, p) in report.packages.iter().enumerate() {
+            out.push_str(&format!("  {:>2}. {:<16} {:<40} {}\n", i + 1, p.package, p.source, verdict(p.verdict)));
         }
-        out.push_str(&format!("  {r:<w$} "));
-        for s in row {
-            out.push_str(&format!("{:>3}", mark(s)));
+        out.push_str("\nrules × packages (· pass, ✗ fail, ! warning, i info, – not evaluated):\n");
+        out.push_str(&format!("  {:<w$} ", ""));
+        for i in 0..n {
+            out.push_str(&format!("{:>3}", i + 1));
         }
         out.push('\n');
+        for (r, row) in &batch.matrix {
+            out.push_str(&format!("  {r:<w$} "));
+            for s in row {
+                out.push_str(&format!("{:>3}", mark(s)));
+            }
+            out.push('\n');
+        }
+        out.push_str("  (rules that pass everywhere are left out; columns are the packages in order above)\n");
+        out.push_str("\ncomparability by §29 perspective (packages with a failing rule protecting it):\n");
+        for c in &batch.perspectives {
+            // By position: two packages may share a name (one region delivered twice).
+            let bad: Vec<String> = report
+                .packages
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| {
+                    p.verdict == Verdict::InputError
+                        || p.findings.iter().any(|f| f.status == Status::Fail && f.perspectives.iter().any(|x| *x == c.perspective))
+                })
+                .map(|(i, _)| format!("#{}", i + 1))
+                .collect();
+            out.push_str(&format!(
+                "  {:<18} {}/{} comparable{}\n",
+                c.perspective,
+                c.comparable,
+                c.of,
+                if bad.is_empty() { String::new() } else { format!(" (not: {})", bad.join(", ")) }
+            ));
+        }
     }
-    out.push_str("  (rules that pass everywhere are left out; columns are the packages in order above)\n");
-    out.push_str("\ncomparability by §29 perspective (packages with a failing rule protecting it):\n");
-    for persp in crate::rules::model::PERSPECTIVES {
-        let bad: Vec<String> = report
-            .packages
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.verdict == Verdict::InputError
-                    || p.findings.iter().any(|f| f.status == Status::Fail && f.perspectives.iter().any(|x| x == persp))
-            })
-            .map(|(i, _)| format!("#{}", i + 1))
-            .collect();
-        out.push_str(&format!(
-            "  {:<18} {}/{} comparable{}\n",
-            persp,
-            report.packages.len() - bad.len(),
-            report.packages.len(),
-            if bad.is_empty() { String::new() } else { format!(" (not: {})", bad.join(", ")) }
-        ));
+    if !batch.findings.is_empty() {
+        out.push_str("\nfor the coordinator (warnings, not gate failures):\n");
+        for f in &batch.findings {
+            out.push_str(&format!("  ! [{}] {}\n", f.code, f.message));
+        }
     }
+}
+
+/// Only the batch summary (`--summary`): each package's verdict, then the batch view.
+pub fn batch_summary(report: &Report) -> String {
+    let mut out = format!("sotecheck · suite {}\n", report.suite);
+    if report.batch.as_ref().is_none_or(|b| b.packages.len() < 2) {
+        out.push('\n');
+        for p in &report.packages {
+            out.push_str(&format!("  {:<16} {}\n", p.package, verdict(p.verdict)));
+        }
+    }
+    matrix(report, &mut out);
+    out
 }

@@ -1,6 +1,8 @@
 //! The report model: findings are data; the human, JSON and JUnit renderers are views of
 //! it. Everything is sorted so the same input gives the same report byte for byte.
 
+pub mod baseline;
+pub mod batch;
 pub mod build;
 pub mod human;
 pub mod json;
@@ -13,7 +15,7 @@ use serde::Serialize;
 /// Version of the JSON report schema (docs/report-schema.md).
 pub const SCHEMA_VERSION: &str = "1.0";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Fail,
@@ -35,7 +37,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Finding {
     pub rule: String,
     pub title: String,
@@ -49,7 +51,7 @@ pub struct Finding {
     pub columns: Vec<String>,
     pub status: Status,
     /// Why the rule was not evaluated.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Rows (or items: months, members, keys) the rule looked at.
     pub rows_evaluated: u64,
@@ -60,31 +62,34 @@ pub struct Finding {
     pub measured: Measured,
     pub threshold: String,
     pub samples: Vec<Sample>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub breakdown: Vec<BreakdownRow>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Rows (or items) that fail the check although the rule passes, within its tolerance:
     /// shown so a coordinator still sees them.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub within_tolerance: u64,
     /// Failing rows per `table.column`, for a rule over several columns or tables (a row
     /// failing on two columns counts under both).
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub failing_by_column: std::collections::BTreeMap<String, u64>,
+    /// Compared with the previous submission (`--baseline`): what became of this finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<baseline::Delta>,
     /// How sample positions are named: `line` (CSV) or `row` (Parquet).
     pub position: String,
     /// The file the samples point into.
     pub file: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Measured {
     pub name: String,
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Conformant,
@@ -92,7 +97,7 @@ pub enum Verdict {
     InputError,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub rules: usize,
     pub passed: usize,
@@ -102,27 +107,49 @@ pub struct Summary {
     pub not_evaluated: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PackageReport {
     pub package: String,
     pub source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<[String; 2]>,
     pub classifications: std::collections::BTreeMap<String, String>,
     pub verdict: Verdict,
     pub summary: Summary,
     pub input_problems: Vec<InputProblem>,
     pub findings: Vec<Finding>,
+    /// The package's key measures, per service class and in total (also when rules pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Report {
     pub schema_version: String,
     pub tool: String,
     pub suite: String,
+    /// What fails the gate: `error` (a failing error rule), `warning` (also a warning),
+    /// `new` (a failure that is new or worse since the baseline).
+    pub fail_on: FailOn,
     pub packages: Vec<PackageReport>,
+    /// The batch as a unit (several packages): regions, matrix, comparability, findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<batch::Batch>,
+}
+
+/// What fails a package's gate (`--fail-on`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// A failing rule of severity error.
+    #[default]
+    Error,
+    /// Also a rule that warns.
+    Warning,
+    /// Only a failing error rule that is new, or fails on more rows, since the baseline.
+    New,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -221,14 +248,29 @@ impl PackageReport {
 }
 
 impl Report {
-    /// 0 conformant, 1 a gate failed, 2 input error (the worst package decides).
+    /// Applies `fail_on` to every package's verdict: with `warning`, a package whose rules
+    /// only warn fails the gate too.
+    pub fn gate(mut self, fail_on: FailOn) -> Report {
+        self.fail_on = fail_on;
+        for p in &mut self.packages {
+            if fail_on == FailOn::Warning && p.verdict == Verdict::Conformant && p.summary.warnings > 0 {
+                p.verdict = Verdict::GateFailed;
+            }
+        }
+        self
+    }
+
+    /// 0 conformant, 1 a gate failed, 2 input error (the worst package decides). With
+    /// `fail_on = new`, a package fails the gate only when it got worse since the baseline
+    /// (its verdict still says whether it conforms).
     pub fn exit_code(&self) -> i32 {
         let mut code = 0;
         for p in &self.packages {
-            code = code.max(match p.verdict {
-                Verdict::Conformant => 0,
-                Verdict::GateFailed => 1,
-                Verdict::InputError => 2,
+            code = code.max(match (p.verdict, self.fail_on) {
+                (Verdict::InputError, _) => 2,
+                (_, FailOn::New) => i32::from(baseline::worse(p)),
+                (Verdict::GateFailed, _) => 1,
+                (Verdict::Conformant, _) => 0,
             });
         }
         code

@@ -118,3 +118,15 @@ pub fn builtin() -> (Vec<Rule>, Vec<FileErrors>) {
 pub fn builtin_dir() -> PathBuf {
     crate::builtin::rules_dir()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn embedded_rules_load_without_the_source_tree() {
+        let files = crate::builtin::embedded_rule_files();
+        assert!(files.iter().all(|(p, t)| p.starts_with("no-source-tree") && !t.is_empty()));
+        let n = files.len();
+        let (rules, bad) = super::load_texts(files);
+        assert!(bad.is_empty() && rules.len() == n);
+    }
+}
