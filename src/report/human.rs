@@ -271,7 +271,7 @@ fn matrix(report: &Report, out: &mut String) {
                 .enumerate()
                 .filter(|(_, p)| {
                     p.verdict == Verdict::InputError
-                        || p.findings.iter().any(|f| f.status == Status::Fail && f.perspectives.iter().any(|x| *x == c.perspective))
+                        || p.findings.iter().any(|f| f.status == Status::Fail && f.perspectives.contains(&c.perspective))
                 })
                 .map(|(i, _)| format!("#{}", i + 1))
                 .collect();
