@@ -10,6 +10,7 @@ pub mod engine;
 pub mod examples;
 pub mod frame;
 pub mod generate;
+pub mod lang;
 pub mod memory;
 pub mod package;
 pub mod report;
