@@ -2,8 +2,9 @@
 //! library knows nothing of argv; this module turns arguments into library calls.
 
 use crate::codelist::Registry;
-use crate::engine::{Engine, SAMPLE_LIMIT};
+use crate::exec::{Engine, SAMPLE_LIMIT};
 use crate::lang::Lang;
+use crate::options::{EngineOptions, Timings};
 use crate::package::Batching;
 use crate::report::{self, Report};
 use crate::rules::{self, Rule};
@@ -145,8 +146,10 @@ fn registry(sources: &Sources) -> Result<Registry, UsageError> {
 
 /// Loads a rules folder; mistakes in rule files are usage errors shown in full.
 pub fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(rules::builtin_dir);
-    let (rules, bad) = rules::load_dir(&dir).map_err(|e| UsageError(format!("cannot read rules folder {}: {e}", dir.display())))?;
+    let (rules, bad) = match dir {
+        Some(dir) => rules::load_dir(dir).map_err(|e| UsageError(format!("cannot read rules folder {}: {e}", dir.display())))?,
+        None => rules::builtin(),
+    };
     if !bad.is_empty() {
         let text: Vec<String> = bad.iter().map(|b| b.render()).collect();
         return Err(UsageError(text.join("\n")));
@@ -154,15 +157,16 @@ pub fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
     let mut seen = std::collections::BTreeSet::new();
     for r in &rules {
         if !seen.insert(r.id.clone()) {
-            return Err(UsageError(format!("rule id `{}` is defined twice in {}", r.id, dir.display())));
+            let place = dir.map_or_else(|| "the shipped rules".to_string(), |d| d.display().to_string());
+            return Err(UsageError(format!("rule id `{}` is defined twice in {place}", r.id)));
         }
     }
     Ok(rules)
 }
 
 fn load_suite(spec: &str, rules: &[Rule]) -> Result<Suite, UsageError> {
-    let path = suite::resolve(spec, &suite::builtin_dir()).map_err(UsageError)?;
-    suite::load(&path, rules).map_err(|e| UsageError(e.render()))
+    let (path, text) = suite::resolve(spec).map_err(UsageError)?;
+    suite::parse(&path, &text, rules).map_err(|errors| UsageError(crate::rules::FileErrors::new(&path, &text, errors).render()))
 }
 
 fn write_out(text: &str, output: Option<&Path>) -> Result<(), UsageError> {
@@ -178,6 +182,22 @@ fn write_out(text: &str, output: Option<&Path>) -> Result<(), UsageError> {
     }
 }
 
+/// The executor's switches from the environment, read here (the library reads none):
+/// `SOTECHECK_TIMINGS=1` (or `rules`), `SOTECHECK_NO_DICTIONARY=1`, `SOTECHECK_DEBUG_PLAN=1`
+/// (docs/architecture.md).
+pub fn options_from_env() -> EngineOptions {
+    let timings = match std::env::var("SOTECHECK_TIMINGS").as_deref() {
+        Err(_) => Timings::Off,
+        Ok("rules") => Timings::Rules,
+        Ok(_) => Timings::Phases,
+    };
+    EngineOptions {
+        per_value: std::env::var_os("SOTECHECK_NO_DICTIONARY").is_none(),
+        timings,
+        debug_plan: std::env::var_os("SOTECHECK_DEBUG_PLAN").is_some(),
+    }
+}
+
 /// Validates packages with a suite; the report and the packages' input problems decide
 /// the exit code.
 pub fn validate(
@@ -187,12 +207,24 @@ pub fn validate(
     samples: usize,
     batching: Option<Batching>,
 ) -> Result<Report, UsageError> {
+    validate_with(packages, suite_spec, sources, samples, batching, EngineOptions::default())
+}
+
+/// `validate` with the executor's switches.
+pub fn validate_with(
+    packages: &[PathBuf],
+    suite_spec: &str,
+    sources: &Sources,
+    samples: usize,
+    batching: Option<Batching>,
+    options: EngineOptions,
+) -> Result<Report, UsageError> {
     let registry = registry(sources)?;
     let all = load_rules(sources.rules.as_deref())?;
     let suite = load_suite(suite_spec, &all)?;
     let rules = suite.select(&all);
-    let engine = Engine { rules: &rules, registry: &registry, pins: &suite.pins, sample_limit: samples, batching };
-    let mut reports = engine.run_paths(packages);
+    let engine = Engine { registry: &registry, pins: &suite.pins, sample_limit: samples, batching, options };
+    let mut reports = crate::run::packages(&engine, &rules, packages);
     for r in &mut reports {
         accept_check(&suite, r);
     }
@@ -254,7 +286,13 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
     match cli.command {
         Command::Validate { packages, suite, format, output, samples, batch_over, batch_size, sources } => {
             let batching = Batching { over_bytes: batch_over, batch_bytes: batch_size.max(1) as usize };
-            let report = validate(&packages, &suite, &sources, samples, Some(batching))?;
+            // A panic on one package is reported as that package's internal error (the
+            // engine catches it); the default hook would print it to the terminal as well.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let report = validate_with(&packages, &suite, &sources, samples, Some(batching), options_from_env());
+            std::panic::set_hook(hook);
+            let report = report?;
             let text = match format {
                 Format::Human => report::human::render(&report),
                 Format::Json => report::json::render(&report),
@@ -303,6 +341,17 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
         }
         Command::Generate { region, rows, out, defects, format, seed, year, service, all_regions } => {
             let registry = Registry::builtin();
+            let years = crate::generate::supported(&service);
+            if !years.contains(&year) {
+                return Err(UsageError(format!(
+                    "--year {year} with --service {service}: generate writes clean packages for {}",
+                    if years.is_empty() {
+                        "no year: it supports virta-palvelut@1.0 and @1.1 (2023–2026) and kunta-palveluluokitus@2021 and @2022 (their own year)".to_string()
+                    } else {
+                        years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
+                    }
+                )));
+            }
             let defects = crate::generate::parse_defects(&defects).map_err(UsageError)?;
             let format = if format == DataFormat::Parquet { crate::generate::OutFormat::Parquet } else { crate::generate::OutFormat::Csv };
             if all_regions {

@@ -2,7 +2,8 @@
 //! (descriptor + CSV) and go through the same loader and engine as users' data.
 
 use crate::codelist::Registry;
-use crate::engine::Engine;
+use crate::exec::Engine;
+use crate::options::EngineOptions;
 use crate::package::{Batching, Package};
 use crate::report::Status;
 use crate::rules::model::{Expect, Flag};
@@ -16,6 +17,8 @@ pub struct ExampleResult {
     pub example: String,
     pub ok: bool,
     pub message: String,
+    /// The rule's finding on the example, when it was reached.
+    pub finding: Option<crate::report::Finding>,
 }
 
 pub const DEFAULT_REGION: &str = "08";
@@ -26,7 +29,7 @@ pub fn run_rule(rule: &Rule, registry: &Registry) -> Vec<ExampleResult> {
 }
 
 fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) -> ExampleResult {
-    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message };
+    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message, finding: None };
     let dir = match write_package(rule, ex) {
         Ok(d) => d,
         Err(e) => return res(false, format!("cannot write the example package: {e}")),
@@ -36,10 +39,11 @@ fn run_one(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry) 
     result
 }
 
-/// Runs the example read whole and again streamed one record per batch: a rule must reach
-/// the same finding either way (row-level measures add up, aggregates merge).
+/// Runs the example read whole and streamed one record per batch, each with and without
+/// per-value evaluation: a rule must reach the same finding every way (row-level measures
+/// add up, aggregates merge, judging a value once means what judging each row means).
 fn judge(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry, dir: &std::path::Path) -> ExampleResult {
-    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message };
+    let res = |ok: bool, message: String| ExampleResult { rule: rule.id.clone(), example: ex.name.clone(), ok, message, finding: None };
     let pkg = Package::open(dir, registry);
     // Examples hold only the tables and columns their rule reads.
     use crate::package::problem::{Level, ProblemCode};
@@ -53,19 +57,31 @@ fn judge(rule: &Rule, ex: &crate::rules::model::Example, registry: &Registry, di
         return res(false, format!("the example's tables do not load: {}", errors.join("; ")));
     }
     let pins = BTreeMap::new();
-    let engine = Engine { rules: std::slice::from_ref(rule), registry, pins: &pins, sample_limit: 1000, batching: None };
-    let report = engine.run(&pkg);
+    let rules = std::slice::from_ref(rule);
+    let engine = |per_value: bool| Engine {
+        registry,
+        pins: &pins,
+        sample_limit: 1000,
+        batching: None,
+        options: EngineOptions { per_value, ..EngineOptions::default() },
+    };
+    let report = crate::run::package(&engine(true), rules, &pkg);
     let Some(f) = report.findings.first() else {
         return res(false, "no finding".into());
     };
+    let res = |ok: bool, message: String| ExampleResult { finding: Some(f.clone()), ..res(ok, message) };
     let streamed = Package::open_with(dir, registry, Some(Batching { over_bytes: 0, batch_bytes: 1 }));
-    let again = engine.run(&streamed);
     let show = |f: Option<&crate::report::Finding>| serde_json::to_string(&f).unwrap_or_default();
-    if show(again.findings.first()) != show(Some(f)) {
-        return res(
-            false,
-            format!("streamed in batches, the finding differs:\n whole:    {}\n streamed: {}", show(Some(f)), show(again.findings.first())),
-        );
+    for (how, pkg, per_value) in
+        [("streamed in batches", &streamed, true), ("judged row by row", &pkg, false), ("streamed row by row", &streamed, false)]
+    {
+        let again = crate::run::package(&engine(per_value), rules, pkg);
+        if show(again.findings.first()) != show(Some(f)) {
+            return res(
+                false,
+                format!("{how}, the finding differs:\n whole:    {}\n {how}: {}", show(Some(f)), show(again.findings.first())),
+            );
+        }
     }
     if f.status == Status::NotEvaluated {
         return res(false, format!("not evaluated: {}", f.reason.clone().unwrap_or_default()));

@@ -78,3 +78,11 @@ pub fn for_true_rows(mask: &BooleanChunked, mut each: impl FnMut(usize)) {
         offset += arr.len();
     }
 }
+
+/// A share as a percentage with up to three decimals (`0.155 %`, `98 %`).
+pub fn pct(share: f64) -> String {
+    let p = share * 100.0;
+    let s = format!("{p:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s} %")
+}

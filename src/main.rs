@@ -1,7 +1,9 @@
 use clap::Parser;
 
 fn main() {
-    sotecheck::memory::tune_allocator();
+    if std::env::var("SOTECHECK_MALLOC").as_deref() != Ok("default") {
+        sotecheck::memory::tune_allocator();
+    }
     let cli = sotecheck::cli::Cli::parse();
     let code = match sotecheck::cli::run(cli) {
         Ok(code) => code,

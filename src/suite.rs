@@ -3,8 +3,8 @@
 //! (a fixture package and its expected outcome). Released versions are frozen.
 
 use crate::rules::model::{Severity, Threshold};
-use crate::rules::spanned::{Errors, SpanError, Table};
 use crate::rules::{FileErrors, Rule};
+use crate::spanned::{Errors, SpanError, Table};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::de::DeTable;
@@ -59,43 +59,45 @@ impl Suite {
     }
 }
 
-/// Finds a suite: a path to a .toml, `name@version`, or `name` (its highest version).
-pub fn resolve(spec: &str, dir: &Path) -> Result<PathBuf, String> {
+/// Finds a suite and reads it: a path to a .toml, `name@version`, or `name` (its highest
+/// version) among the shipped suites. Gives its path and text.
+pub fn resolve(spec: &str) -> Result<(PathBuf, String), String> {
     let p = Path::new(spec);
     if p.extension().is_some_and(|e| e == "toml") {
-        return if p.is_file() { Ok(p.to_path_buf()) } else { Err(format!("suite file {spec} does not exist")) };
+        return std::fs::read_to_string(p).map(|t| (p.to_path_buf(), t)).map_err(|e| format!("cannot read suite file {spec}: {e}"));
     }
+    let files = crate::builtin::suite_files();
+    // (suite, version) of a shipped file `<suite>/<version>.toml`.
+    let named = |path: &Path| -> Option<(String, String)> {
+        let version = path.file_stem()?.to_str()?.to_string();
+        let suite = path.parent()?.file_name()?.to_str()?.to_string();
+        Some((suite, version))
+    };
     let (name, version) = spec.split_once('@').map(|(a, b)| (a, Some(b))).unwrap_or((spec, None));
-    let sdir = dir.join(name);
-    if !sdir.is_dir() {
-        let names: Vec<String> = std::fs::read_dir(dir)
-            .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
+    let mut versions: Vec<(Vec<u64>, &(PathBuf, String))> = files
+        .iter()
+        .filter_map(|f| {
+            let (s, v) = named(&f.0)?;
+            (s == name).then(|| (v.split('.').map(|x| x.parse::<u64>().unwrap_or(0)).collect(), f))
+        })
+        .collect();
+    if versions.is_empty() {
+        let mut names: Vec<String> = files.iter().filter_map(|f| named(&f.0).map(|(s, _)| s)).collect();
+        names.dedup();
         return Err(format!("no suite `{name}`; suites: {}", names.join(", ")));
     }
+    versions.sort_by(|a, b| a.0.cmp(&b.0));
     match version {
-        Some(v) => {
-            let f = sdir.join(format!("{v}.toml"));
-            if f.is_file() {
-                Ok(f)
-            } else {
-                Err(format!("suite `{name}` has no version {v}"))
-            }
-        }
-        None => {
-            let mut versions: Vec<PathBuf> = std::fs::read_dir(&sdir)
-                .map_err(|e| e.to_string())?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect();
-            versions.sort_by_key(|p| {
-                p.file_stem().and_then(|s| s.to_str()).unwrap_or("").split('.').map(|x| x.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>()
-            });
-            versions.pop().ok_or_else(|| format!("suite `{name}` has no versions"))
-        }
+        Some(v) => versions
+            .iter()
+            .find(|(_, f)| named(&f.0).is_some_and(|(_, x)| x == v))
+            .map(|(_, f)| (*f).clone())
+            .ok_or_else(|| format!("suite `{name}` has no version {v}")),
+        None => Ok(versions.last().expect("not empty").1.clone()),
     }
 }
 
+/// Loads a suite file from disk.
 pub fn load(path: &Path, rules: &[Rule]) -> Result<Suite, FileErrors> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| FileErrors::new(path, "", vec![SpanError { span: 0..0, message: e.to_string(), help: None }]))?;
@@ -189,7 +191,7 @@ pub fn parse(path: &Path, text: &str, rules: &[Rule]) -> Result<Suite, Vec<SpanE
             for (id, span, v) in f.entries() {
                 f.mark(&id);
                 check_id(&id, span.clone(), &mut errs);
-                match crate::rules::spanned::as_f64(v) {
+                match crate::spanned::as_f64(v) {
                     Some(n) if n >= 0.0 => {
                         findings.insert(id, Some(n as u64));
                     }

@@ -110,3 +110,73 @@ fn judging_per_distinct_value_changes_no_report() {
     assert!(with == without, "the reports differ with and without the dictionary");
     let _ = std::fs::remove_dir_all(&pkg);
 }
+
+/// Every region, year and classification `generate` supports gives a package that passes
+/// every rule: a clean package that fails or warns would be a false alarm on valid data.
+#[test]
+fn clean_packages_of_every_region_year_and_classification_pass() {
+    use rayon::prelude::*;
+    let registry = sotecheck::codelist::Registry::builtin();
+    let regions: Vec<String> =
+        registry.figures(sotecheck::codelist::registry::HVA_POPULATION).expect("county populations").values.keys().cloned().collect();
+    assert_eq!(regions.len(), 22);
+    let services = ["virta-palvelut@1.0", "virta-palvelut@1.1", "kunta-palveluluokitus@2021", "kunta-palveluluokitus@2022"];
+    // The municipal classification of 2023 has no sote classes left to write.
+    assert!(sotecheck::generate::supported("kunta-palveluluokitus@2023").is_empty());
+    let mut cases = Vec::new();
+    for service in services {
+        let years = sotecheck::generate::supported(service);
+        assert!(!years.is_empty(), "{service}");
+        for year in years {
+            for region in &regions {
+                cases.push((service, year, region.clone()));
+            }
+        }
+    }
+    let root = std::env::temp_dir().join(format!("sotecheck-clean-{}", std::process::id()));
+    let failures: Vec<String> = cases
+        .par_iter()
+        .filter_map(|(service, year, region)| {
+            let out = root.join(format!("{}-{year}-{region}", service.replace('@', "_")));
+            let opts = sotecheck::generate::Options {
+                region: region.clone(),
+                rows: 3000,
+                out: out.clone(),
+                format: sotecheck::generate::OutFormat::Csv,
+                seed: 11,
+                year: *year,
+                service: service.to_string(),
+                defects: Vec::new(),
+            };
+            if let Err(e) = sotecheck::generate::generate(&opts, &registry) {
+                return Some(format!("{service} {year} {region}: generate: {e}"));
+            }
+            let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
+            let report = sotecheck::cli::validate(std::slice::from_ref(&out), "virta-2025", &sources, 3, Some(Batching::default()))
+                .unwrap_or_else(|e| panic!("{}", e.0));
+            let _ = std::fs::remove_dir_all(&out);
+            let p = &report.packages[0];
+            let mut wrong: Vec<String> = p.input_problems.iter().map(|x| format!("input {}: {}", x.code.as_str(), x.message)).collect();
+            wrong.extend(p.findings.iter().filter(|f| f.status != sotecheck::report::Status::Pass || f.within_tolerance > 0).map(|f| {
+                format!("{} {} ({} failing) {}", f.rule, f.status.as_str(), f.rows_failing, f.reason.clone().unwrap_or_default())
+            }));
+            (!wrong.is_empty()).then(|| format!("{service} {year} region {region}:\n    {}", wrong.join("\n    ")))
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(failures.is_empty(), "{} of {} clean packages are not clean:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn generate_refuses_a_year_its_classification_cannot_write_cleanly() {
+    let out = std::env::temp_dir().join(format!("sotecheck-generate-year-{}", std::process::id()));
+    let run = Command::new(env!("CARGO_BIN_EXE_sotecheck"))
+        .args(["generate", "--year", "2021", "--service", "virta-palvelut@1.1", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("--year 2021") && err.contains("2023"), "{err}");
+    assert!(!out.exists());
+}

@@ -20,12 +20,14 @@
 use polars::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
-use sotecheck::checks::{Check, EvalCx, Measure, ParseCx, Plan};
+use sotecheck::checks::{Check, ParseCx};
 use sotecheck::codelist::Registry;
+use sotecheck::exec::{Engine, Job};
+use sotecheck::model::Measure;
 use sotecheck::package::contract::{ColType, TABLES};
 use sotecheck::package::{Data, Package, Table, LINE};
 use sotecheck::rules::parse::parse_limits;
-use sotecheck::rules::spanned::{Errors, Table as Toml};
+use sotecheck::spanned::{Errors, Table as Toml};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::sync::OnceLock;
@@ -451,13 +453,9 @@ fn run(case: &Case, a: &Adapted) -> Got {
     let package = Package::in_memory(&case.id, None, tables);
     let registry = Registry::default();
     let pins = BTreeMap::new();
-    let cx = EvalCx::new(&package, &registry, &pins, SAMPLE_LIMIT);
-    let measure = match check.plan(&cx) {
-        Ok(Plan::Rows(p)) => match sotecheck::engine::fused(&df, &[(0, p)], SAMPLE_LIMIT, false, None) {
-            Ok(mut m) => m.remove(0),
-            Err(e) => return Got::Rejected(format!("not evaluated: {}", e.to_string().lines().next().unwrap_or(""))),
-        },
-        Ok(Plan::Done(m)) => m,
+    let engine = Engine { registry: &registry, pins: &pins, sample_limit: SAMPLE_LIMIT, batching: None, options: Default::default() };
+    let measure = match engine.run_in_memory(&package, &[Job { label: "ge", check: &check }]).remove(0) {
+        Ok(m) => m,
         Err(e) => return Got::Rejected(format!("not evaluated: {e}")),
     };
     Got::Measured { success: limits.holds(measure.failing, measure.failing_share()), measure }

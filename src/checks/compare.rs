@@ -23,10 +23,11 @@
 //! - comparing a number column with a text column is a rule error; GX compares the values
 //!   one by one (`10 == "abc"` is simply false).
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
+use super::predicate::with_filter;
 use super::predicate::{parse_where, Predicate};
-use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 
 /// The operators, as written in rules, with their symbols for messages.
@@ -90,14 +91,27 @@ impl Compare {
         Some(Compare { table: spec.name.into(), left: left?, op: op?, right: right?, filter })
     }
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+    pub fn describe(&self) -> String {
+        let sym = OPS.iter().find(|(n, _)| *n == self.op).map(|(_, s)| *s).unwrap_or(self.op);
+        format!("{} {sym} {}", self.left, self.right)
+    }
+}
+
+impl Kind for Compare {
+    fn kind(&self) -> &'static str {
+        "compare"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = vec![self.left.clone(), self.right.clone()];
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         cols.dedup();
         vec![(self.table.clone(), cols)]
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl RowCheck for Compare {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let (l, r) = (col(self.left.as_str()), col(self.right.as_str()));
         let filled = l.clone().is_not_null().and(r.clone().is_not_null());
         let evaluated = with_filter(filled, &self.filter, cx)?;
@@ -113,11 +127,10 @@ impl Compare {
         if self.right != self.left {
             show.push(self.right.clone());
         }
-        Ok(Plan::Rows(RowPlan { table: self.table.clone(), failing: ok.not(), evaluated, weight: None, show, breakdown: None }))
+        Ok(RowPlan { table: self.table.clone(), failing: ok.not(), evaluated, weight: None, show, breakdown: None, parts: Vec::new() })
     }
+}
 
-    pub fn describe(&self) -> String {
-        let sym = OPS.iter().find(|(n, _)| *n == self.op).map(|(_, s)| *s).unwrap_or(self.op);
-        format!("{} {sym} {}", self.left, self.right)
-    }
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Compare::parse(t, cx, errs).map(Check::row)
 }

@@ -11,9 +11,9 @@
 //! then = { column = "age", between = [5, 19] }
 //! ```
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
 use super::predicate::Predicate;
-use super::{EvalCx, ParseCx, Plan, RowPlan};
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::{col, lit};
 
 #[derive(Debug, Clone)]
@@ -45,16 +45,24 @@ impl Conditional {
         t.finish(&["kind", "table", "when", "then", "by"], errs);
         Some(Conditional { table: spec.name.into(), when: when?, then: then?, by })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for Conditional {
+    fn kind(&self) -> &'static str {
+        "conditional"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = self.when.columns();
         cols.extend(self.then.columns());
         cols.extend(self.by.clone());
         cols.dedup();
         vec![(self.table.clone(), cols)]
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl RowCheck for Conditional {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         // A row whose `then` columns are empty cannot be judged: it is not evaluated (the
         // not-null rules report empty values), rather than failed twice.
         let filled = self.then.columns().iter().fold(lit(true), |acc, c| acc.and(col(c.as_str()).is_not_null()));
@@ -66,6 +74,10 @@ impl Conditional {
                 show.push(c);
             }
         }
-        Ok(Plan::Rows(RowPlan { table: self.table.clone(), evaluated, failing, weight: None, show, breakdown: self.by.clone() }))
+        Ok(RowPlan { table: self.table.clone(), evaluated, failing, weight: None, show, breakdown: self.by.clone(), parts: Vec::new() })
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Conditional::parse(t, cx, errs).map(Check::row)
 }

@@ -15,11 +15,13 @@
 //! by = "cost_center"
 //! ```
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
 use super::in_code_list::{parse_date_column, status};
+use super::predicate::with_filter;
 use super::predicate::{parse_where, Predicate};
-use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
+use chrono::Datelike;
 use polars::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -50,8 +52,14 @@ impl Coverage {
         t.finish(&["kind", "table", "column", "list", "date_column", "measure", "by", "leaf_only", "where"], errs);
         Some(Coverage { table: spec.name.into(), column: column?, list: list?, date_column, measure, by, leaf_only, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for Coverage {
+    fn kind(&self) -> &'static str {
+        "coverage"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = vec![self.column.clone()];
         cols.extend(self.date_column.clone());
         cols.extend(self.measure.clone());
@@ -59,18 +67,34 @@ impl Coverage {
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         vec![(self.table.clone(), cols)]
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl RowCheck for Coverage {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let list = cx.list(&self.list)?;
+        let months = self
+            .date_column
+            .as_deref()
+            .and_then(|d| crate::package::contract::table(&self.table).and_then(|t| t.column(d)))
+            .is_some_and(|c| c.ty == ColType::Month);
+        let (start, end) = cx.period()?;
+        let start = if months { start.with_day(1).unwrap_or(start) } else { start };
         let dates = match &self.date_column {
-            Some(d) => super::date_range(cx.frame(&self.table)?, d)?,
+            Some(d) => {
+                super::expr::date_range(cx.frame(&self.table)?, d)?.map(|(lo, hi)| (lo.max(start), hi.min(end))).filter(|(lo, hi)| lo <= hi)
+            }
             None => None,
         };
-        let s = status(list, &self.column, self.date_column.as_deref(), dates);
-        // A row without a date is judged on its code alone: a missing date is reported by
-        // the completeness rules, and says nothing of how the row is classified.
+        let s = status(list, &self.column, self.date_column.as_deref(), dates, months);
+        // A row without a date, or dated outside the period, is judged on its code alone: the
+        // date is reported by the completeness rules, and says nothing of how the row is
+        // classified.
         let valid = match &self.date_column {
-            Some(d) => col(d.as_str()).is_null().or(s.valid),
+            Some(d) => {
+                let c = col(d.as_str());
+                let inside = c.clone().gt_eq(super::expr::date_lit(start)).and(c.clone().lt_eq(super::expr::date_lit(end)));
+                c.is_null().or(inside.not()).or(s.valid)
+            }
             None => s.valid,
         };
         let attached = if self.leaf_only { s.leaf.and(valid) } else { s.known.and(valid) };
@@ -78,13 +102,18 @@ impl Coverage {
         let mut show = vec![self.column.clone()];
         show.extend(self.by.clone());
         show.extend(self.measure.clone());
-        Ok(Plan::Rows(RowPlan {
+        Ok(RowPlan {
             table: self.table.clone(),
             failing: attached.not(),
             evaluated,
             weight: self.measure.as_ref().map(|m| col(m.as_str()).cast(DataType::Float64).abs().fill_null(lit(0.0))),
             show,
             breakdown: self.by.clone(),
-        }))
+            parts: Vec::new(),
+        })
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Coverage::parse(t, cx, errs).map(Check::row)
 }

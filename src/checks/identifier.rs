@@ -14,9 +14,9 @@
 //! scheme = "sote-oid"
 //! ```
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
 use super::predicate::{parse_where, Predicate};
-use super::{EvalCx, ParseCx, Plan};
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 
 pub const SCHEMES: &[&str] = &["sote-oid", "ytunnus"];
@@ -83,12 +83,20 @@ impl Identifier {
         t.finish(&["kind", "table", "column", "scheme", "where"], errs);
         Some(Identifier { table: spec.name.into(), column: column?, scheme: scheme?, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        super::table_needs(&self.table, [self.column.clone()], &self.filter)
+impl Kind for Identifier {
+    fn kind(&self) -> &'static str {
+        "identifier"
     }
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
+        super::predicate::table_needs(&self.table, [self.column.clone()], &self.filter)
+    }
+}
+
+impl RowCheck for Identifier {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         // Validated in Rust, value by value. Identifiers repeat heavily (a region has
         // hundreds of units), and the engine's dictionary runs this once per distinct value
         // of a batch, so no pass of its own collects them first.
@@ -100,8 +108,12 @@ impl Identifier {
             },
             |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
         );
-        super::value_plan(&self.table, &self.column, bad, &self.filter, None, cx)
+        super::predicate::value_plan(&self.table, &self.column, bad, &self.filter, None, cx)
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Identifier::parse(t, cx, errs).map(Check::row)
 }
 
 #[cfg(test)]

@@ -10,80 +10,21 @@
 //! tables = ["activity"]
 //! ```
 
-use super::{pe, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
+use super::api::{AggregateCheck, Check, EvalCx, Gather, Kind, ParseCx, State};
+use super::expr::pe;
+use crate::model::{Measure, Sample};
 use crate::package::contract;
-use crate::rules::spanned::{Errors, Table};
+use crate::redact::{find_all, mask, may_hold};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 
-/// Loose candidate pattern; the check character is verified in Rust.
-const CANDIDATE: &str = r"[0-3][0-9][01][0-9][0-9]{2}[-+A-FU-Y][0-9]{3}[0-9A-Y]";
-const CHECK_CHARS: &[u8] = b"0123456789ABCDEFHJKLMNPRSTUVWXY";
+/// A column's distinct values and each row's code, where the executor coded the column.
+pub type Coded<'a> = dyn Fn(&str) -> Option<(&'a Series, &'a [IdxSize])> + Sync + 'a;
 
 #[derive(Debug, Clone)]
 pub struct IdentityCodeLeak {
     /// Empty = every table of the package.
     pub tables: Vec<String>,
-}
-
-/// True when `s` (11 characters) is a henkilötunnus with a valid date and check character.
-pub fn is_valid_hetu(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 11 || !b[..6].iter().all(u8::is_ascii_digit) || !b[7..10].iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    if !b"+-ABCDEFUVWXY".contains(&b[6]) {
-        return false;
-    }
-    let (dd, mm) = (s[0..2].parse::<u32>().unwrap_or(0), s[2..4].parse::<u32>().unwrap_or(0));
-    if !(1..=31).contains(&dd) || !(1..=12).contains(&mm) {
-        return false;
-    }
-    let n: u64 = format!("{}{}", &s[0..6], &s[7..10]).parse().unwrap_or(0);
-    CHECK_CHARS[(n % 31) as usize] == b[10]
-}
-
-/// `131052-308T` → `13****-****`: enough to find the row, not enough to identify anyone.
-pub fn mask(s: &str) -> String {
-    let head: String = s.chars().take(2).collect();
-    format!("{head}****-****")
-}
-
-/// Whether `text` may hold a code: a century sign with six digits before it and three
-/// after. Cheap; `find_all` decides.
-pub fn may_hold(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() >= 11
-        && (6..=b.len() - 5).any(|i| {
-            b"+-ABCDEFUVWXY".contains(&b[i]) && b[i - 6..i].iter().all(u8::is_ascii_digit) && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
-        })
-}
-
-/// Every valid identity code inside a text.
-pub fn find_all(text: &str) -> Vec<String> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| regex::Regex::new(CANDIDATE).expect("constant regex"));
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(m) = re.find_at(text, at) {
-        let before_ok = m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
-        let after_ok = m.end() == bytes.len() || !bytes[m.end()].is_ascii_alphanumeric();
-        if before_ok && after_ok && is_valid_hetu(m.as_str()) {
-            out.push(m.as_str().to_string());
-        }
-        at = m.start() + 1;
-    }
-    out
-}
-
-/// Replaces every valid identity code inside a text with its mask. Every report passes its
-/// sample values and messages through this, whichever rule found them.
-pub fn mask_all(text: &str) -> String {
-    let mut out = text.to_string();
-    for code in find_all(text) {
-        out = out.replace(&code, &mask(&code));
-    }
-    out
 }
 
 impl IdentityCodeLeak {
@@ -98,50 +39,49 @@ impl IdentityCodeLeak {
         t.finish(&["kind", "tables"], errs);
         Some(IdentityCodeLeak { tables })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for IdentityCodeLeak {
+    fn kind(&self) -> &'static str {
+        "identity-code-leak"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         if self.tables.is_empty() {
             vec![("*".into(), Vec::new())]
         } else {
             self.tables.iter().map(|t| (t.clone(), Vec::new())).collect()
         }
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl AggregateCheck for IdentityCodeLeak {
+    fn gathers(&self, cx: &EvalCx) -> Result<Vec<Gather>, String> {
+        Ok(cx.package.tables.keys().filter(|t| self.covers(t)).map(|t| Gather::IdentityCodes { table: t.clone() }).collect())
+    }
+
+    fn judge(&self, cx: &EvalCx, states: &[&State]) -> Result<Measure, String> {
         let mut m = Measure::default();
-        for name in cx.package.tables.keys() {
-            if self.covers(name) {
-                let p = Self::table_partial(name, cx)?;
-                let Partial::Measure(t) = &*p else { unreachable!("identity codes gather a measure") };
-                m.merge(t.clone(), cx.sample_limit);
-            }
+        for state in states {
+            let State::Measure(t) = state else { return Err("internal: identity codes gather a measure".into()) };
+            m.merge(t.clone(), cx.sample_limit);
         }
         m.total_weight = m.evaluated as f64;
         m.failing_weight = m.failing as f64;
-        Ok(Plan::Done(m))
+        Ok(m)
     }
+}
 
+impl IdentityCodeLeak {
     fn covers(&self, table: &str) -> bool {
         self.tables.is_empty() || self.tables.iter().any(|t| t == table)
     }
 
-    /// Scans `table` in the current batch.
-    pub fn gather(&self, table: &str, cx: &EvalCx) -> Result<(), String> {
-        if self.covers(table) {
-            Self::table_partial(table, cx)?;
-        }
-        Ok(())
-    }
-
-    fn table_partial(name: &str, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
-        cx.partial(name, format!("identity codes in {name}"), |df| {
-            Self::scan(name, df, cx.sample_limit, cx.dictionary(name)).map(Partial::Measure)
-        })
-    }
-
     /// Rows of one table (or batch) holding a valid identity code, with the first samples.
     /// A column the batch's dictionary coded is scanned once per distinct value.
-    fn scan(name: &str, df: &DataFrame, sample_limit: usize, dict: Option<&crate::dictionary::Dictionary>) -> Result<Measure, String> {
+    /// `coded` gives a column's distinct values and each row's code, where the executor
+    /// coded the column.
+    pub fn scan<'a>(name: &str, df: &DataFrame, sample_limit: usize, coded: &Coded<'a>) -> Result<Measure, String> {
         let mut m = Measure::default();
         m.evaluated += df.height() as u64;
         let text_cols: Vec<String> = df
@@ -162,7 +102,7 @@ impl IdentityCodeLeak {
         let per_column: Vec<Vec<IdxSize>> = text_cols
             .par_iter()
             .map(|c| {
-                if let Some((values, codes)) = dict.and_then(|d| d.coded(c)) {
+                if let Some((values, codes)) = coded(c) {
                     let values = values.str().map_err(pe)?;
                     let flagged: Vec<bool> = values.iter().map(|v| v.is_some_and(may_hold)).collect();
                     if !flagged.contains(&true) {
@@ -210,6 +150,11 @@ impl IdentityCodeLeak {
             }
             if !found.is_empty() {
                 m.failing += 1;
+                let mut places: Vec<&String> = found.iter().map(|(c, _)| c).collect();
+                places.dedup();
+                for c in places {
+                    *m.by_column.entry(format!("{name}.{c}")).or_default() += 1;
+                }
                 if m.samples.len() < sample_limit {
                     let mut s = Sample { line: Some(*line), key: Some(format!("{name}:{line}")), values: Default::default() };
                     s.values.insert("table".into(), Some(name.to_string()));
@@ -224,37 +169,6 @@ impl IdentityCodeLeak {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_valid_codes_including_2023_century_signs() {
-        // DVV's published examples.
-        assert!(is_valid_hetu("131052-308T"));
-        assert!(is_valid_hetu("010594Y9021"));
-        assert!(is_valid_hetu("020594X903P"));
-        assert!(is_valid_hetu("010516B903X"));
-        assert!(!is_valid_hetu("131052-308U"), "wrong check character");
-        assert!(!is_valid_hetu("321052-308T"), "no such day");
-    }
-
-    #[test]
-    fn finds_codes_in_free_text_and_masks_them() {
-        let found = find_all("asiakas 131052-308T soitti; 131052-308U ei");
-        assert_eq!(found, vec!["131052-308T".to_string()]);
-        assert_eq!(mask(&found[0]), "13****-****");
-        assert!(find_all("X131052-308T").is_empty(), "part of a longer token");
-    }
-
-    #[test]
-    fn the_prefilter_passes_every_code_find_all_can_find() {
-        for text in ["131052-308T", "asiakas 131052-308T soitti", "x010594Y9021", "020594X903P;", "010516B903X"] {
-            assert!(may_hold(text), "{text}");
-        }
-        for text in ["E0000000001", "1.2.246.10.2116752.10.1112", "2025-03-31", "13105-308T", ""] {
-            assert!(!may_hold(text), "{text}");
-            assert!(find_all(text).is_empty(), "{text}");
-        }
-    }
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    IdentityCodeLeak::parse(t, cx, errs).map(Check::aggregate)
 }

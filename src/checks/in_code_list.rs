@@ -15,12 +15,14 @@
 //! fail_on = ["unknown"]
 //! ```
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
+use super::expr::set_literal;
+use super::predicate::with_filter;
 use super::predicate::{parse_where, Predicate};
-use super::{set_literal, with_filter, EvalCx, ParseCx, Plan, RowPlan};
 use crate::codelist::CodeList;
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
-use chrono::NaiveDate;
+use crate::spanned::{Errors, Table};
+use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -47,7 +49,9 @@ pub struct CodeStatus {
 /// Builds the expressions; the list is small, so codes are grouped by validity interval and
 /// each group is one `is_in`, which keeps the plan free of joins.
 /// `dates`: the first and last date of the rows judged, when there is a date column.
-pub fn status(list: &CodeList, column: &str, date_column: Option<&str>, dates: Option<(NaiveDate, NaiveDate)>) -> CodeStatus {
+/// `months`: the date column holds months (as their first day); a code is valid in a month
+/// when its validity covers a day of it, so a code valid from the 15th is valid that month.
+pub fn status(list: &CodeList, column: &str, date_column: Option<&str>, dates: Option<(NaiveDate, NaiveDate)>, months: bool) -> CodeStatus {
     let c = col(column).cast(DataType::String);
     let known = c.clone().is_in(set_literal(column, list.codes.keys().cloned()), false);
     let leaf = c.clone().is_in(set_literal(column, list.codes.values().filter(|x| x.leaf).map(|x| x.code.clone())), false);
@@ -56,9 +60,12 @@ pub fn status(list: &CodeList, column: &str, date_column: Option<&str>, dates: O
         Some(d) => {
             let mut groups: BTreeMap<(Option<NaiveDate>, Option<NaiveDate>), Vec<String>> = BTreeMap::new();
             for code in list.codes.values() {
-                groups.entry((code.valid_from, code.valid_to)).or_default().push(code.code.clone());
+                // Overlap with [month start, month end] ⇔ from ≤ month end ∧ to ≥ month start
+                // ⇔ first day of from's month ≤ month start ≤ to.
+                let from = if months { code.valid_from.map(|f| f.with_day(1).unwrap_or(f)) } else { code.valid_from };
+                groups.entry((from, code.valid_to)).or_default().push(code.code.clone());
             }
-            super::valid_on_date(c.clone(), column, col(d), groups, dates)
+            super::expr::valid_on_date(c.clone(), column, col(d), groups, dates)
         }
     };
     CodeStatus { known: known.fill_null(lit(false)), leaf: leaf.fill_null(lit(false)), valid: valid.fill_null(lit(false)) }
@@ -91,22 +98,52 @@ impl InCodeList {
         t.finish(&["kind", "table", "column", "list", "date_column", "fail_on", "where"], errs);
         Some(InCodeList { table: spec.name.into(), column: column?, list: list?, date_column, fail_on, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for InCodeList {
+    fn kind(&self) -> &'static str {
+        "in-code-list"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = vec![self.column.clone()];
         cols.extend(self.date_column.clone());
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         vec![(self.table.clone(), cols)]
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl RowCheck for InCodeList {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let list = cx.list(&self.list)?;
-        let dates = match &self.date_column {
-            Some(d) => super::date_range(cx.frame(&self.table)?, d)?,
-            None => None,
-        };
-        let s = status(list, &self.column, self.date_column.as_deref(), dates);
         let on = |d: &str| self.fail_on.iter().any(|f| f == d);
+        let months = self
+            .date_column
+            .as_deref()
+            .and_then(|d| crate::package::contract::table(&self.table).and_then(|t| t.column(d)))
+            .is_some_and(|c| c.ty == ColType::Month);
+        // A row dated outside the period is reported by the period rule; judging its code on
+        // that date too would report one defect twice (issue: one defect, one finding).
+        let in_period = match (&self.date_column, on("not-valid-on-date")) {
+            (Some(d), true) => {
+                let (start, end) = cx.period()?;
+                let start = if months { start.with_day(1).unwrap_or(start) } else { start };
+                Some((
+                    start,
+                    end,
+                    col(d.as_str()).gt_eq(super::expr::date_lit(start)).and(col(d.as_str()).lt_eq(super::expr::date_lit(end))),
+                ))
+            }
+            _ => None,
+        };
+        let dates = match (&self.date_column, &in_period) {
+            (Some(d), Some((start, end, _))) => super::expr::date_range(cx.frame(&self.table)?, d)?
+                .map(|(lo, hi)| (lo.max(*start), hi.min(*end)))
+                .filter(|(lo, hi)| lo <= hi),
+            (Some(d), None) => super::expr::date_range(cx.frame(&self.table)?, d)?,
+            (None, _) => None,
+        };
+        let s = status(list, &self.column, self.date_column.as_deref(), dates, months);
         let mut bad = lit(false);
         if on("unknown") {
             bad = bad.or(s.known.clone().not());
@@ -118,14 +155,16 @@ impl InCodeList {
             bad = bad.or(s.known.and(s.valid.not()));
         }
         let mut evaluated = col(self.column.as_str()).is_not_null();
-        if let Some(d) = &self.date_column {
-            if on("not-valid-on-date") {
-                evaluated = evaluated.and(col(d.as_str()).is_not_null());
-            }
+        if let (Some(d), Some((_, _, inside))) = (&self.date_column, in_period) {
+            evaluated = evaluated.and(col(d.as_str()).is_not_null()).and(inside);
         }
         let evaluated = with_filter(evaluated, &self.filter, cx)?;
         let mut show = vec![self.column.clone()];
         show.extend(self.date_column.clone());
-        Ok(Plan::Rows(RowPlan { table: self.table.clone(), failing: bad, evaluated, weight: None, show, breakdown: None }))
+        Ok(RowPlan { table: self.table.clone(), failing: bad, evaluated, weight: None, show, breakdown: None, parts: Vec::new() })
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    InCodeList::parse(t, cx, errs).map(Check::row)
 }

@@ -19,9 +19,10 @@
 //! - `values` is required and an empty list fails every value; GX's distinct-values form
 //!   treats a missing or empty set as "anything goes".
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
+use super::expr::set_literal;
 use super::predicate::{parse_where, Predicate};
-use super::{set_literal, EvalCx, ParseCx, Plan};
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -46,13 +47,25 @@ impl InSet {
         t.finish(&["kind", "table", "column", "values", "where"], errs);
         Some(InSet { table: spec.name.into(), column: column?, values: values?, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        super::table_needs(&self.table, [self.column.clone()], &self.filter)
+impl Kind for InSet {
+    fn kind(&self) -> &'static str {
+        "in-set"
     }
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
+        super::predicate::table_needs(&self.table, [self.column.clone()], &self.filter)
+    }
+}
+
+impl RowCheck for InSet {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let ok = col(self.column.as_str()).cast(DataType::String).is_in(set_literal(&self.column, self.values.clone()), false);
-        super::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
+        super::predicate::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    InSet::parse(t, cx, errs).map(Check::row)
 }

@@ -14,10 +14,11 @@
 //! each = { sex = ["1", "2"], age = { from = 0, to = 100 } }
 //! ```
 
-use super::predicate::{parse_where, Predicate};
-use super::{with_filter, EvalCx, KeyedSum, Measure, ParseCx, Partial, Plan, Sample};
+use super::api::{AggregateCheck, Check, EvalCx, Gather, KeyedSum, Kind, ParseCx, State};
+use super::predicate::{parse_where, with_filter, Predicate};
 use crate::codelist::registry::KUNTA_TO_HVA;
-use crate::rules::spanned::{Errors, Table};
+use crate::model::{Measure, Sample};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 use toml::de::DeValue;
 
@@ -94,37 +95,39 @@ impl MembersPresent {
         Some(MembersPresent { table: spec.name.into(), column: column?, members: members?, each, filter })
     }
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        let mut cols = vec![self.column.clone()];
-        cols.extend(self.each.iter().map(|(c, _)| c.clone()));
-        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
-        vec![(self.table.clone(), cols)]
-    }
-
-    /// The combinations present (values joined by `\u{1f}`).
-    pub fn present(&self, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
-        cx.keyed(self.request(cx)?)
-    }
-
-    pub fn request(&self, cx: &EvalCx) -> Result<KeyedSum, String> {
-        let cols = self.key_columns();
-        Ok(KeyedSum {
-            key: format!("members {} {cols:?} where {:?}", self.table, self.filter.as_ref().map(|f| f.describe())),
-            table: self.table.clone(),
-            by: cols,
-            mask: with_filter(col(crate::package::LINE).gt(lit(0u32)), &self.filter, cx)?,
-            sum: None,
-            present: true,
-        })
-    }
-
     fn key_columns(&self) -> Vec<String> {
         let mut cols = vec![self.column.clone()];
         cols.extend(self.each.iter().map(|(c, _)| c.clone()));
         cols
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl Kind for MembersPresent {
+    fn kind(&self) -> &'static str {
+        "members-present"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
+        let mut cols = vec![self.column.clone()];
+        cols.extend(self.each.iter().map(|(c, _)| c.clone()));
+        cols.extend(self.filter.iter().flat_map(|f| f.columns()));
+        vec![(self.table.clone(), cols)]
+    }
+}
+
+impl AggregateCheck for MembersPresent {
+    /// The combinations present (values joined by `\u{1f}`).
+    fn gathers(&self, cx: &EvalCx) -> Result<Vec<Gather>, String> {
+        Ok(vec![Gather::Keyed(KeyedSum {
+            table: self.table.clone(),
+            by: self.key_columns(),
+            mask: with_filter(col(crate::package::LINE).gt(lit(0u32)), &self.filter, cx)?,
+            sum: None,
+            present: true,
+        })])
+    }
+
+    fn judge(&self, cx: &EvalCx, states: &[&State]) -> Result<Measure, String> {
         let members = match &self.members {
             Members::Values(v) => v.clone(),
             Members::MandatoryServices => {
@@ -138,8 +141,7 @@ impl MembersPresent {
             }
         };
         let cols = self.key_columns();
-        let present = self.present(cx)?;
-        let Partial::Present(present) = &*present else { unreachable!("members-present gathers present keys") };
+        let [State::Present(present)] = states else { return Err("internal: members-present gathers present keys".into()) };
         // The expected combinations, in a stable order: members first, then each column.
         let mut expected: Vec<Vec<String>> = members.into_iter().map(|m| vec![m]).collect();
         for (_, values) in &self.each {
@@ -159,6 +161,10 @@ impl MembersPresent {
                 s
             })
             .collect();
-        Ok(Plan::Done(Measure::items(total, samples, failing)))
+        Ok(Measure::items(total, samples, failing))
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    MembersPresent::parse(t, cx, errs).map(Check::aggregate)
 }

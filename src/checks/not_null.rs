@@ -11,9 +11,10 @@
 //! denominator: a failing share is a share of all rows, not of filled ones (checked by
 //! tests/great_expectations.rs).
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
+use super::predicate::with_filter;
 use super::predicate::{parse_where, Predicate};
-use super::{with_filter, EvalCx, ParseCx, Plan, RowPlan};
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -31,16 +32,34 @@ impl NotNull {
         t.finish(&["kind", "table", "columns", "where"], errs);
         Some(NotNull { table: spec.name.into(), columns: columns?, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for NotNull {
+    fn kind(&self) -> &'static str {
+        "not-null"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = self.columns.clone();
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         vec![(self.table.clone(), cols)]
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl RowCheck for NotNull {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let failing = self.columns.iter().fold(lit(false), |acc, c| acc.or(col(c.as_str()).is_null()));
         let evaluated = with_filter(lit(true), &self.filter, cx)?;
-        Ok(Plan::Rows(RowPlan { table: self.table.clone(), failing, evaluated, weight: None, show: self.columns.clone(), breakdown: None }))
+        // Counted per column too: the extraction is fixed column by column.
+        let parts = if self.columns.len() > 1 {
+            self.columns.iter().map(|c| (format!("{}.{c}", self.table), col(c.as_str()).is_null())).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(RowPlan { table: self.table.clone(), failing, evaluated, weight: None, show: self.columns.clone(), breakdown: None, parts })
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    NotNull::parse(t, cx, errs).map(Check::row)
 }

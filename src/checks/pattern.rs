@@ -23,9 +23,9 @@
 //! alternation: `when = { column = "sex", is_null = false }`,
 //! `then = { column = "sex", not_in = ["0"] }`.
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
 use super::predicate::{parse_where, Predicate};
-use super::{EvalCx, ParseCx, Plan};
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -69,14 +69,26 @@ impl Pattern {
         t.finish(KEYS, errs);
         Some(Pattern { table: spec.name.into(), column: column?, regex: regex?, forbidden, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        super::table_needs(&self.table, [self.column.clone()], &self.filter)
+impl Kind for Pattern {
+    fn kind(&self) -> &'static str {
+        "pattern"
     }
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
+        super::predicate::table_needs(&self.table, [self.column.clone()], &self.filter)
+    }
+}
+
+impl RowCheck for Pattern {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let matches = col(self.column.as_str()).cast(DataType::String).str().contains(lit(format!("^(?:{})$", self.regex)), true);
         let bad = if self.forbidden { matches } else { matches.not() };
-        super::value_plan(&self.table, &self.column, bad, &self.filter, None, cx)
+        super::predicate::value_plan(&self.table, &self.column, bad, &self.filter, None, cx)
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Pattern::parse(t, cx, errs).map(Check::row)
 }

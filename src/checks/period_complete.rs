@@ -9,10 +9,11 @@
 //! column = "month"
 //! ```
 
-use super::predicate::{parse_where, Predicate};
-use super::{pe, with_filter, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
+use super::api::{AggregateCheck, Check, EvalCx, Gather, Kind, ParseCx, State};
+use super::predicate::{parse_where, with_filter, Predicate};
+use crate::model::{Measure, Sample};
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use chrono::Datelike;
 use polars::prelude::*;
 use std::collections::BTreeSet;
@@ -37,72 +38,34 @@ impl PeriodComplete {
         t.finish(&["kind", "table", "column", "by", "where"], errs);
         Some(PeriodComplete { table: spec.name.into(), column: column?, by, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for PeriodComplete {
+    fn kind(&self) -> &'static str {
+        "period-complete"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = vec![self.column.clone()];
         cols.extend(self.by.clone());
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         vec![(self.table.clone(), cols)]
     }
+}
 
-    /// The (group, month) pairs with rows, as `group\u{1f}month`.
-    pub fn present(&self, cx: &EvalCx) -> Result<std::rc::Rc<Partial>, String> {
-        let key = format!(
-            "period-complete {} {} by {:?} where {:?}",
-            self.table,
-            self.column,
-            self.by,
-            self.filter.as_ref().map(|f| f.describe())
-        );
-        let filter = with_filter(col(self.column.as_str()).is_not_null(), &self.filter, cx)?;
-        // Without `by` or `where`, over a batch whose dictionary coded the column: the dates
-        // with a row are the codes used, no hashing.
-        if let (None, None, Some((values, codes))) =
-            (&self.by, &self.filter, cx.dictionary(&self.table).and_then(|d| d.coded(&self.column)))
-        {
-            return cx.partial(&self.table, key, |_| {
-                let mut used = vec![false; values.len()];
-                for &c in codes {
-                    used[c as usize] = true;
-                }
-                let dates = crate::frame::strings(values);
-                Ok(Partial::Present(
-                    dates
-                        .iter()
-                        .zip(used)
-                        .filter_map(|(d, used)| {
-                            Some(format!("\u{1f}{}", d.as_deref().filter(|_| used)?.chars().take(7).collect::<String>()))
-                        })
-                        .collect(),
-                ))
-            });
-        }
-        cx.partial(&self.table, key, |frame| {
-            // Distinct (group, date) pairs first: a year has at most 366 dates, so the month
-            // arithmetic runs on a few hundred values instead of every row.
-            // Without `by`, the distinct dates alone (the group column is added after, on the
-            // few distinct rows, not broadcast over every row).
-            let mut sel = vec![col(self.column.as_str()).alias("__d")];
-            if let Some(b) = &self.by {
-                sel.push(col(b.as_str()).cast(DataType::String).alias("__g"));
-            }
-            let mut df = frame.clone().lazy().filter(filter).select(sel).unique(None, UniqueKeepStrategy::Any).collect().map_err(pe)?;
-            if self.by.is_none() {
-                df = df.lazy().with_column(lit("").alias("__g")).collect().map_err(pe)?;
-            }
-            let g = crate::frame::strings(&crate::frame::column(&df, "__g").map_err(pe)?);
-            // Dates render as YYYY-MM-DD: the month is the first seven characters.
-            let m = crate::frame::strings(&crate::frame::column(&df, "__d").map_err(pe)?);
-            Ok(Partial::Present(
-                g.into_iter()
-                    .zip(m)
-                    .map(|(g, m)| format!("{}\u{1f}{}", g.unwrap_or_default(), m.unwrap_or_default().chars().take(7).collect::<String>()))
-                    .collect(),
-            ))
-        })
+impl AggregateCheck for PeriodComplete {
+    /// The (group, month) pairs with rows.
+    fn gathers(&self, cx: &EvalCx) -> Result<Vec<Gather>, String> {
+        Ok(vec![Gather::Months {
+            table: self.table.clone(),
+            column: self.column.clone(),
+            by: self.by.clone(),
+            evaluated: with_filter(col(self.column.as_str()).is_not_null(), &self.filter, cx)?,
+            plain: self.by.is_none() && self.filter.is_none(),
+        }])
     }
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+    fn judge(&self, cx: &EvalCx, states: &[&State]) -> Result<Measure, String> {
         let (start, end) = cx.period()?;
         let mut months = Vec::new();
         let (mut y, mut m) = (start.year(), start.month());
@@ -110,8 +73,7 @@ impl PeriodComplete {
             months.push(format!("{y:04}-{m:02}"));
             (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
         }
-        let present = self.present(cx)?;
-        let Partial::Present(present) = &*present else { unreachable!("period-complete gathers present keys") };
+        let [State::Present(present)] = states else { return Err("internal: period-complete gathers present keys".into()) };
         let present: BTreeSet<(String, String)> =
             present.iter().map(|k| k.split_once('\u{1f}').map(|(g, m)| (g.to_string(), m.to_string())).unwrap_or_default()).collect();
         let mut groups: BTreeSet<String> = present.iter().map(|(g, _)| g.clone()).collect();
@@ -133,6 +95,10 @@ impl PeriodComplete {
         }
         let failing = missing.len() as u64;
         missing.truncate(cx.sample_limit);
-        Ok(Plan::Done(Measure::items((groups.len() * months.len()) as u64, missing, failing)))
+        Ok(Measure::items((groups.len() * months.len()) as u64, missing, failing))
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    PeriodComplete::parse(t, cx, errs).map(Check::aggregate)
 }

@@ -8,9 +8,9 @@
 //! are no query strings, so no choice of condition parser (Great Expectations'
 //! `condition_parser`); see tests/data/great-expectations/known-differences.toml.
 
-use super::{EvalCx, ParseCx};
+use super::api::{EvalCx, ParseCx, RowPlan};
 use crate::package::contract::{ColType, TableSpec};
-use crate::rules::spanned::{as_f64, scalar_text, Errors, Table, Value};
+use crate::spanned::{as_f64, scalar_text, Errors, Table, Value};
 use chrono::NaiveDate;
 use polars::prelude::*;
 use toml::de::DeValue;
@@ -68,14 +68,14 @@ impl Bound {
         Ok(match self {
             Bound::Text(s) => lit(s.clone()),
             Bound::Number(f) => lit(*f),
-            Bound::Date(d) => lit(*d),
+            Bound::Date(d) => super::expr::date_lit(*d),
             Bound::PeriodStart => {
                 let (s, _) = cx.period()?;
                 // A month column holds the first day of its month: compare month to month.
                 let s = if ty == ColType::Month { s.with_day0(0).unwrap_or(s) } else { s };
-                lit(s)
+                super::expr::date_lit(s)
             }
-            Bound::PeriodEnd => lit(cx.period()?.1),
+            Bound::PeriodEnd => super::expr::date_lit(cx.period()?.1),
         })
     }
 
@@ -94,18 +94,50 @@ use chrono::Datelike;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Predicate {
-    Equals { column: String, ty: ColType, value: Bound, negate: bool },
-    Compare { column: String, ty: ColType, op: &'static str, value: Bound },
-    In { column: String, values: Vec<String>, negate: bool },
-    Between { column: String, ty: ColType, lo: Bound, hi: Bound },
-    Matches { column: String, regex: String },
-    IsNull { column: String, null: bool },
+    Equals {
+        column: String,
+        ty: ColType,
+        value: Bound,
+        negate: bool,
+    },
+    Compare {
+        column: String,
+        ty: ColType,
+        op: &'static str,
+        value: Bound,
+    },
+    In {
+        column: String,
+        values: Vec<String>,
+        negate: bool,
+    },
+    Between {
+        column: String,
+        ty: ColType,
+        lo: Bound,
+        hi: Bound,
+    },
+    Matches {
+        column: String,
+        regex: String,
+    },
+    IsNull {
+        column: String,
+        null: bool,
+    },
+    /// A leaf of a code list (a classification key such as `service`, a pin or a list id)
+    /// that is valid at some time during the package period: the codes whose rows can be
+    /// compared class by class. Codes failing this are reported by the validity rules.
+    ValidLeaf {
+        column: String,
+        list: String,
+    },
     All(Vec<Predicate>),
     Any(Vec<Predicate>),
     Not(Box<Predicate>),
 }
 
-const OPS: &[&str] = &["equals", "not_equals", "in", "not_in", "between", "matches", "is_null", "gt", "ge", "lt", "le"];
+const OPS: &[&str] = &["equals", "not_equals", "in", "not_in", "between", "matches", "is_null", "gt", "ge", "lt", "le", "valid_leaf_of"];
 
 impl Predicate {
     pub fn parse_value(v: &Value, spec: &TableSpec, cx: &ParseCx, errs: &mut Errors) -> Option<Predicate> {
@@ -167,6 +199,7 @@ impl Predicate {
                 Predicate::Matches { column, regex }
             }
             "is_null" => Predicate::IsNull { column, null: t.bool(op, errs)? },
+            "valid_leaf_of" => Predicate::ValidLeaf { column, list: t.str(op, errs)? },
             _ => unreachable!(),
         };
         t.finish(&allowed, errs);
@@ -180,7 +213,8 @@ impl Predicate {
             | Predicate::In { column, .. }
             | Predicate::Between { column, .. }
             | Predicate::Matches { column, .. }
-            | Predicate::IsNull { column, .. } => vec![column.clone()],
+            | Predicate::IsNull { column, .. }
+            | Predicate::ValidLeaf { column, .. } => vec![column.clone()],
             Predicate::All(ps) | Predicate::Any(ps) => ps.iter().flat_map(|p| p.columns()).collect(),
             Predicate::Not(p) => p.columns(),
         }
@@ -207,7 +241,7 @@ impl Predicate {
                 }
             }
             Predicate::In { column, values, negate } => {
-                let e = col(column.as_str()).cast(DataType::String).is_in(super::set_literal(column, values.clone()), false);
+                let e = col(column.as_str()).cast(DataType::String).is_in(super::expr::set_literal(column, values.clone()), false);
                 if *negate {
                     e.not()
                 } else {
@@ -224,6 +258,11 @@ impl Predicate {
             Predicate::IsNull { column, null } => {
                 let e = col(column.as_str()).is_null();
                 return Ok(if *null { e } else { e.not() });
+            }
+            Predicate::ValidLeaf { column, list } => {
+                let (start, end) = cx.period()?;
+                let codes = cx.list(list)?.codes.values().filter(|c| c.leaf && c.valid_during(start, end)).map(|c| c.code.clone());
+                col(column.as_str()).cast(DataType::String).is_in(super::expr::set_literal(column, codes), false)
             }
             Predicate::All(ps) => {
                 let mut e = lit(true);
@@ -264,6 +303,9 @@ impl Predicate {
             Predicate::IsNull { column, null } => {
                 format!("{column} is {}", if *null { "empty" } else { "filled" })
             }
+            Predicate::ValidLeaf { column, list } => {
+                format!("{column} is a leaf of {list} valid in the period")
+            }
             Predicate::All(ps) => ps.iter().map(|p| p.describe()).collect::<Vec<_>>().join(" and "),
             Predicate::Any(ps) => format!("({})", ps.iter().map(|p| p.describe()).collect::<Vec<_>>().join(" or ")),
             Predicate::Not(p) => format!("not ({})", p.describe()),
@@ -275,4 +317,43 @@ impl Predicate {
 pub fn parse_where(t: &Table, spec: &TableSpec, cx: &ParseCx, errs: &mut Errors) -> Option<Predicate> {
     let v = t.get("where")?;
     Predicate::parse_value(v, spec, cx, errs)
+}
+
+/// The `where` filter every kind accepts, ANDed into `evaluated`.
+pub fn with_filter(evaluated: Expr, filter: &Option<Predicate>, cx: &EvalCx) -> Result<Expr, String> {
+    Ok(match filter {
+        Some(p) => evaluated.and(p.expr(cx)?),
+        None => evaluated,
+    })
+}
+
+/// The (table, columns) a single-table check reads: its own columns, then those of its
+/// `where` filter.
+pub fn table_needs(table: &str, columns: impl IntoIterator<Item = String>, filter: &Option<Predicate>) -> Vec<(String, Vec<String>)> {
+    let mut cols: Vec<String> = columns.into_iter().collect();
+    cols.extend(filter.iter().flat_map(|f| f.columns()));
+    vec![(table.to_string(), cols)]
+}
+
+/// The plan of the kinds that judge the filled values of one column (pattern, range,
+/// in-set, value-length, identifier, reference): empty values are not evaluated, a filled
+/// value fails when `bad` holds.
+pub fn value_plan(
+    table: &str,
+    column: &str,
+    bad: Expr,
+    filter: &Option<Predicate>,
+    breakdown: Option<String>,
+    cx: &EvalCx,
+) -> Result<RowPlan, String> {
+    let evaluated = with_filter(col(column).is_not_null(), filter, cx)?;
+    Ok(RowPlan {
+        table: table.to_string(),
+        failing: bad,
+        evaluated,
+        weight: None,
+        show: vec![column.to_string()],
+        breakdown,
+        parts: Vec::new(),
+    })
 }

@@ -17,10 +17,10 @@
 //! compared with a date. As in GX, bounds on a text column, no bound at all, or `min` above
 //! `max` are errors in the rule.
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
 use super::predicate::{parse_where, Bound, Predicate};
-use super::{EvalCx, ParseCx, Plan};
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -61,11 +61,25 @@ impl Range {
         Some(Range { table: spec.name.into(), column: column?, ty, min, max, strict_min, strict_max, filter })
     }
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        super::table_needs(&self.table, [self.column.clone()], &self.filter)
+    pub fn describe(&self) -> String {
+        let lo = self.min.as_ref().map(|b| b.describe()).unwrap_or_else(|| "−∞".into());
+        let hi = self.max.as_ref().map(|b| b.describe()).unwrap_or_else(|| "∞".into());
+        format!("{lo} ≤ {} ≤ {hi}", self.column)
+    }
+}
+
+impl Kind for Range {
+    fn kind(&self) -> &'static str {
+        "range"
     }
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
+        super::predicate::table_needs(&self.table, [self.column.clone()], &self.filter)
+    }
+}
+
+impl RowCheck for Range {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let c = col(self.column.as_str());
         let mut ok = lit(true);
         if let Some(b) = &self.min {
@@ -76,12 +90,10 @@ impl Range {
             let v = b.expr(self.ty, cx)?;
             ok = ok.and(if self.strict_max { c.clone().lt(v) } else { c.clone().lt_eq(v) });
         }
-        super::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
+        super::predicate::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
     }
+}
 
-    pub fn describe(&self) -> String {
-        let lo = self.min.as_ref().map(|b| b.describe()).unwrap_or_else(|| "−∞".into());
-        let hi = self.max.as_ref().map(|b| b.describe()).unwrap_or_else(|| "∞".into());
-        format!("{lo} ≤ {} ≤ {hi}", self.column)
-    }
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Range::parse(t, cx, errs).map(Check::row)
 }

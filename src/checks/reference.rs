@@ -16,10 +16,11 @@
 //! by = "municipality"
 //! ```
 
+use super::api::{Check, EvalCx, Gather, Kind, ParseCx, RowCheck, RowPlan, State};
+use super::expr::set_literal;
 use super::predicate::{parse_where, Predicate};
-use super::{pe, set_literal, EvalCx, ParseCx, Plan};
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -114,8 +115,14 @@ impl Reference {
         t.finish(KEYS, errs);
         Some(Reference { table: spec.name.into(), column: column?, target: target?, by, filter, date_column })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for Reference {
+    fn kind(&self) -> &'static str {
+        "reference"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = vec![self.column.clone()];
         cols.extend(self.by.clone());
         cols.extend(self.date_column.clone());
@@ -132,36 +139,44 @@ impl Reference {
         }
         v
     }
+}
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+impl RowCheck for Reference {
+    /// The target table's values (with their validity dates, when the rule checks them).
+    fn lookups(&self, cx: &EvalCx) -> Result<Vec<Gather>, String> {
+        let Target::Table { table, column, filter, valid } = &self.target else {
+            return Ok(Vec::new());
+        };
+        let mut columns = vec![col(column.as_str())];
+        if let (Some((from, to)), Some(_)) = (valid, &self.date_column) {
+            columns.push(col(from.as_str()));
+            columns.push(to.as_ref().map(|t| col(t.as_str())).unwrap_or(lit(NULL).cast(DataType::Date)));
+        }
+        let filter = filter.as_ref().map(|f| f.expr(cx)).transpose()?;
+        Ok(vec![Gather::Distinct { table: table.clone(), columns, filter }])
+    }
+
+    fn plan(&self, cx: &EvalCx, lookups: &[&State]) -> Result<RowPlan, String> {
         let value = col(self.column.as_str()).cast(DataType::String);
         let ok = match &self.target {
-            Target::Table { table, column, filter, valid } => {
-                let mut lf = cx.frame(table)?.clone().lazy();
-                if let Some(f) = filter {
-                    lf = lf.filter(f.expr(cx)?);
-                }
+            Target::Table { valid, .. } => {
+                let Some(State::Rows(rows)) = lookups.first() else {
+                    return Err("internal: the reference's target values were not gathered".into());
+                };
                 match (valid, &self.date_column) {
-                    (Some((from, to)), Some(date)) => {
-                        let mut sel = vec![col(column.as_str()).cast(DataType::String).alias("__v"), col(from.as_str()).alias("__f")];
-                        sel.push(to.as_ref().map(|t| col(t.as_str())).unwrap_or(lit(NULL).cast(DataType::Date)).alias("__t"));
-                        let df = lf.select(sel).unique(None, UniqueKeepStrategy::Any).collect().map_err(pe)?;
-                        let get = |n: &str| crate::frame::column(&df, n).map(|s| crate::frame::strings(&s)).map_err(pe);
-                        let (vals, froms, tos) = (get("__v")?, get("__f")?, get("__t")?);
+                    (Some(_), Some(date)) => {
                         let date_of = |s: &Option<String>| s.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
                         let mut groups: BTreeMap<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), Vec<String>> = BTreeMap::new();
-                        for ((v, f), t) in vals.iter().zip(&froms).zip(&tos) {
-                            if let Some(v) = v {
-                                groups.entry((date_of(f), date_of(t))).or_default().push(v.clone());
+                        for row in rows.iter() {
+                            if let [Some(v), from, to] = row.as_slice() {
+                                groups.entry((date_of(from), date_of(to))).or_default().push(v.clone());
                             }
                         }
-                        let dates = super::date_range(cx.frame(&self.table)?, date)?;
-                        super::valid_on_date(value.clone(), &self.column, col(date.as_str()), groups, dates)
+                        let dates = super::expr::date_range(cx.frame(&self.table)?, date)?;
+                        super::expr::valid_on_date(value.clone(), &self.column, col(date.as_str()), groups, dates)
                     }
                     _ => {
-                        let df = lf.select([col(column.as_str()).cast(DataType::String).unique()]).collect().map_err(pe)?;
-                        let allowed: Vec<String> =
-                            crate::frame::strings(&crate::frame::column(&df, column).map_err(pe)?).into_iter().flatten().collect();
+                        let allowed: Vec<String> = rows.iter().filter_map(|r| r.first().cloned().flatten()).collect();
                         value.is_in(set_literal(&self.column, allowed), false)
                     }
                 }
@@ -178,6 +193,10 @@ impl Reference {
             Some(d) if matches!(self.target, Target::Table { valid: Some(_), .. }) => ok.or(col(d.as_str()).is_null()),
             _ => ok,
         };
-        super::value_plan(&self.table, &self.column, ok.fill_null(lit(false)).not(), &self.filter, self.by.clone(), cx)
+        super::predicate::value_plan(&self.table, &self.column, ok.fill_null(lit(false)).not(), &self.filter, self.by.clone(), cx)
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Reference::parse(t, cx, errs).map(Check::row)
 }

@@ -24,12 +24,13 @@
 //! - a column has one type, the contract's: in a text column `1` and `"1"` are the same
 //!   value; GX keeps Python's mixed types apart.
 
-use super::predicate::{parse_where, Predicate};
-use super::{pe, with_filter, EvalCx, Measure, ParseCx, Partial, Plan, Sample};
+use super::api::{AggregateCheck, Check, EvalCx, Gather, Kind, ParseCx, State};
+use super::expr::pe;
+use super::predicate::{parse_where, with_filter, Predicate};
+use crate::model::{Measure, Sample};
 use crate::package::LINE;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
-use std::rc::Rc;
 
 #[derive(Debug, Clone)]
 pub struct Unique {
@@ -46,79 +47,31 @@ impl Unique {
         t.finish(&["kind", "table", "columns", "where"], errs);
         Some(Unique { table: spec.name.into(), columns: columns?, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
+impl Kind for Unique {
+    fn kind(&self) -> &'static str {
+        "unique"
+    }
+
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
         let mut cols = self.columns.clone();
         cols.extend(self.filter.iter().flat_map(|f| f.columns()));
         vec![(self.table.clone(), cols)]
     }
+}
 
-    fn key(&self) -> Expr {
-        match self.columns.as_slice() {
-            [one] => col(one.as_str()),
-            many => as_struct(many.iter().map(|c| col(c.as_str())).collect()),
-        }
-    }
-
-    /// A 128-bit hash (two 64-bit halves) of the key of every evaluated row, with its line: 20
-    /// bytes a row, whatever the key's length, and mergeable over batches.
-    pub fn hashes(&self, cx: &EvalCx) -> Result<Rc<Partial>, String> {
+impl AggregateCheck for Unique {
+    /// A 128-bit hash of the key of every evaluated row (every key part filled), with its
+    /// line: 20 bytes a row whatever the key's length, and mergeable over batches.
+    fn gathers(&self, cx: &EvalCx) -> Result<Vec<Gather>, String> {
         let filled = self.columns.iter().fold(col(LINE).gt(lit(0u32)), |acc, c| acc.and(col(c.as_str()).is_not_null()));
         let evaluated = with_filter(filled, &self.filter, cx)?.fill_null(lit(false));
-        let id = format!("unique {} {:?} where {:?}", self.table, self.columns, self.filter.as_ref().map(|f| f.describe()));
-        cx.partial(&self.table, id, |frame| {
-            if let [one] = self.columns.as_slice() {
-                if frame.column(one).is_ok_and(|c| c.dtype() == &DataType::String) {
-                    return Self::text_hashes(frame, one, evaluated.clone());
-                }
-            }
-            let hashed = frame
-                .clone()
-                .lazy()
-                .filter(evaluated)
-                .select([
-                    col(LINE).cast(DataType::UInt32).alias("__l"),
-                    self.key().hash(0x5EED, 0x50C1, 0xC4EC, 0x4B).alias("__h1"),
-                    self.key().hash(0x7A11, 0x0DD5, 0xB10C, 0x5C).alias("__h2"),
-                ])
-                .collect()
-                .map_err(pe)?;
-            let get = |c: &str| -> Result<Vec<u64>, String> {
-                Ok(crate::frame::column(&hashed, c).map_err(pe)?.u64().map_err(pe)?.into_no_null_iter().collect())
-            };
-            let lines = crate::frame::column(&hashed, "__l").map_err(pe)?.u32().map_err(pe)?.into_no_null_iter().collect();
-            Ok(Partial::Hashes { h1: get("__h1")?, h2: get("__h2")?, lines })
-        })
+        Ok(vec![Gather::Hashes { table: self.table.clone(), columns: self.columns.clone(), evaluated }])
     }
 
-    /// `hashes` of a one-column text key: one 128-bit xxh3 of each value's bytes, in one
-    /// pass (two polars hashes of every value measured 0.29 s at 10 M rows, this 0.06 s).
-    fn text_hashes(frame: &DataFrame, column: &str, evaluated: Expr) -> Result<Partial, String> {
-        let sel = frame
-            .clone()
-            .lazy()
-            .select([col(LINE).cast(DataType::UInt32).alias("__l"), evaluated.alias("__e"), col(column).alias("__k")])
-            .collect()
-            .map_err(pe)?;
-        let get = |c: &str| crate::frame::column(&sel, c).map_err(pe);
-        let (lines, mask, keys) = (get("__l")?, get("__e")?, get("__k")?);
-        let (lines, mask, keys) = (lines.u32().map_err(pe)?, mask.bool().map_err(pe)?, keys.str().map_err(pe)?);
-        let n = mask.sum().unwrap_or(0) as usize;
-        let (mut h1, mut h2, mut kept) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-        for ((line, keep), key) in lines.iter().zip(mask.iter()).zip(keys.iter()) {
-            if let (Some(line), Some(true), Some(key)) = (line, keep, key) {
-                let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
-                h1.push(h as u64);
-                h2.push((h >> 64) as u64);
-                kept.push(line);
-            }
-        }
-        Ok(Partial::Hashes { h1, h2, lines: kept })
-    }
-
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
-        let hashes = self.hashes(cx)?;
-        let Partial::Hashes { h1, h2, lines } = &*hashes else { unreachable!("unique gathers hashes") };
+    fn judge(&self, cx: &EvalCx, states: &[&State]) -> Result<Measure, String> {
+        let [State::Hashes { h1, h2, lines }] = states else { return Err("internal: unique gathers hashes".into()) };
         // Repeated first hashes by sorting a copy (bucket by bucket): on 10 M rows about five
         // times faster than a hash table of the keys. Rows whose first hash repeats are the candidates; rows
         // that share both hashes (128 bits) are the duplicates. Two distinct keys collide
@@ -143,7 +96,7 @@ impl Unique {
         let failing = failing_lines.len() as u64;
         failing_lines.truncate(cx.sample_limit);
         if failing_lines.is_empty() {
-            return Ok(Plan::Done(Measure::items(h1.len() as u64, Vec::new(), 0)));
+            return Ok(Measure::items(h1.len() as u64, Vec::new(), 0));
         }
         let shown = cx.rows_at(&self.table, &failing_lines, &self.columns)?;
         let values: Vec<Vec<Option<String>>> = self
@@ -155,15 +108,12 @@ impl Unique {
         let shown_lines = crate::frame::u64s(&crate::frame::column(&shown, LINE).map_err(pe)?).map_err(pe)?;
         let samples = Sample::at_lines(&shown_lines, &self.columns, &values);
         let evaluated = h1.len() as u64;
-        Ok(Plan::Done(Measure {
-            evaluated,
-            failing,
-            total_weight: evaluated as f64,
-            failing_weight: failing as f64,
-            samples,
-            ..Default::default()
-        }))
+        Ok(Measure { evaluated, failing, total_weight: evaluated as f64, failing_weight: failing as f64, samples, ..Default::default() })
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    Unique::parse(t, cx, errs).map(Check::aggregate)
 }
 
 /// The values occurring more than once in `h` (uniformly distributed hashes). They are

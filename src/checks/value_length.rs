@@ -18,10 +18,10 @@
 //! - a number column is a rule error; GX measures the text of the number (`1.0` is 3
 //!   long), which for pandas depends on whether the column also holds a null.
 
+use super::api::{Check, EvalCx, Kind, ParseCx, RowCheck, RowPlan, State};
 use super::predicate::{parse_where, Predicate};
-use super::{EvalCx, ParseCx, Plan};
 use crate::package::contract::ColType;
-use crate::rules::spanned::{Errors, Table};
+use crate::spanned::{Errors, Table};
 use polars::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -54,12 +54,20 @@ impl ValueLength {
         t.finish(&["kind", "table", "column", "min", "max", "where"], errs);
         Some(ValueLength { table: spec.name.into(), column: column?, min, max, filter })
     }
+}
 
-    pub fn needs(&self) -> Vec<(String, Vec<String>)> {
-        super::table_needs(&self.table, [self.column.clone()], &self.filter)
+impl Kind for ValueLength {
+    fn kind(&self) -> &'static str {
+        "value-length"
     }
 
-    pub fn plan(&self, cx: &EvalCx) -> Result<Plan, String> {
+    fn reads(&self) -> Vec<(String, Vec<String>)> {
+        super::predicate::table_needs(&self.table, [self.column.clone()], &self.filter)
+    }
+}
+
+impl RowCheck for ValueLength {
+    fn plan(&self, cx: &EvalCx, _lookups: &[&State]) -> Result<RowPlan, String> {
         let c = col(self.column.as_str());
         let len = c.clone().cast(DataType::String).str().len_chars().cast(DataType::Int64);
         let mut ok = lit(true);
@@ -69,6 +77,10 @@ impl ValueLength {
         if let Some(m) = self.max {
             ok = ok.and(len.lt_eq(lit(m as i64)));
         }
-        super::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
+        super::predicate::value_plan(&self.table, &self.column, ok.not(), &self.filter, None, cx)
     }
+}
+
+pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
+    ValueLength::parse(t, cx, errs).map(Check::row)
 }

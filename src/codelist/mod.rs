@@ -133,6 +133,17 @@ pub struct Figures {
     pub values: BTreeMap<String, f64>,
 }
 
+/// A region's figure for a year, taken from the years the registry has figures for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearFigure {
+    pub value: f64,
+    /// Years from the asked year to the nearest year with a published figure (0: published).
+    pub distance: i32,
+    /// How the figure was found, for the report: "2024", "interpolated between 2020 and
+    /// 2024", "2024 (the nearest year with figures)".
+    pub how: String,
+}
+
 /// A problem in a code-list file: which file, which line, what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadError {

@@ -1,7 +1,7 @@
 //! The code lists sotecheck ships (embedded in the binary, so it runs anywhere) plus any a
 //! user adds from files, looked up by the identifiers packages and suites name them by.
 
-use super::{koodistot, plain, statfi, valtiokonttori, CodeList, Correspondence, Figures, LoadError};
+use super::{koodistot, plain, statfi, valtiokonttori, CodeList, Correspondence, Figures, LoadError, YearFigure};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -25,8 +25,10 @@ pub struct Registry {
 
 /// The identifier of the municipality → county correspondence.
 pub const KUNTA_TO_HVA: &str = "kunta_1_20220101#hyvinvointialue_1_20220101";
-/// The identifier of the official county populations used for the population check.
+/// The identifier of the official county populations of the latest year shipped.
 pub const HVA_POPULATION: &str = "hva-population@2024";
+/// The family of county populations by year (`hva-population@<year>`).
+pub const HVA_POPULATION_FAMILY: &str = "hva-population";
 
 impl Registry {
     /// The lists shipped with sotecheck. They are checked by the test-suite, so a failure
@@ -118,6 +120,33 @@ impl Registry {
             })?;
             values.insert(rec.fields[0].clone(), v);
         }
+        // 31.12.2020 by county: the municipal populations (Yle, from Statistics Finland)
+        // summed by the county Statistics Finland assigns each municipality to.
+        let (f, b) = embedded!("source/kunta_population_2020_yle.csv");
+        let recs = crate::text::parse_csv(&text(b), ',');
+        let mut by_county: BTreeMap<String, f64> = BTreeMap::new();
+        for rec in &recs[1..] {
+            let (Some(pop), Some(county)) = (rec.fields.get(3), rec.fields.get(4)) else {
+                return Err(LoadError { file: f.into(), line: Some(rec.line), message: "expected 6 fields".into() });
+            };
+            let v: f64 = pop.parse().map_err(|_| LoadError {
+                file: f.into(),
+                line: Some(rec.line),
+                message: "population is not a number".into(),
+            })?;
+            // Åland (91) is not a reporting region.
+            if county != "91" {
+                *by_county.entry(county.clone()).or_default() += v;
+            }
+        }
+        r.figures.insert(
+            format!("{HVA_POPULATION_FAMILY}@2020"),
+            Figures {
+                id: format!("{HVA_POPULATION_FAMILY}@2020"),
+                provenance: "Yle geodata (Statistics Finland), municipal populations 31.12.2020 summed by county".into(),
+                values: by_county,
+            },
+        );
         r.figures.insert(
             HVA_POPULATION.into(),
             Figures {
@@ -166,6 +195,37 @@ impl Registry {
         self.figures.get(id)
     }
 
+    /// `region`'s figure of `family` for `year`: the published one where there is one,
+    /// interpolated linearly between the nearest years before and after, or the nearest
+    /// year's figure outside them (its `distance` then says how far it is).
+    pub fn figure_for_year(&self, family: &str, region: &str, year: i32) -> Option<YearFigure> {
+        let by_year: BTreeMap<i32, f64> = self
+            .figures
+            .iter()
+            .filter_map(|(id, f)| {
+                let (fam, y) = id.split_once('@')?;
+                (fam == family).then_some(())?;
+                Some((y.parse::<i32>().ok()?, *f.values.get(region)?))
+            })
+            .collect();
+        if let Some(v) = by_year.get(&year) {
+            return Some(YearFigure { value: *v, distance: 0, how: year.to_string() });
+        }
+        let before = by_year.range(..year).next_back();
+        let after = by_year.range(year + 1..).next();
+        Some(match (before, after) {
+            (Some((&y0, &v0)), Some((&y1, &v1))) => YearFigure {
+                value: v0 + (v1 - v0) * f64::from(year - y0) / f64::from(y1 - y0),
+                distance: (year - y0).min(y1 - year),
+                how: format!("interpolated between {y0} and {y1}"),
+            },
+            (Some((&y, &v)), None) | (None, Some((&y, &v))) => {
+                YearFigure { value: v, distance: (year - y).abs(), how: format!("{y} (the nearest year with figures)") }
+            }
+            (None, None) => return None,
+        })
+    }
+
     /// Identifiers of the lists whose id starts with `family@` (versions of one list).
     pub fn versions_of(&self, family: &str) -> Vec<String> {
         self.lists.keys().filter(|k| k.split('@').next() == Some(family)).cloned().collect()
@@ -185,6 +245,24 @@ mod tests {
         assert_eq!(r.correspondence(KUNTA_TO_HVA).unwrap().map.len(), 309);
         let total: f64 = r.figures(HVA_POPULATION).unwrap().values.values().sum();
         assert_eq!(total, 5_605_317.0);
+        // 31.12.2020: 5 533 793 in all, Åland's 30 129 left out.
+        let f2020 = r.figures("hva-population@2020").unwrap();
+        assert_eq!(f2020.values.len(), 22);
+        assert_eq!(f2020.values.values().sum::<f64>(), 5_533_793.0 - 30_129.0);
+        assert_eq!(f2020.values.get("08"), Some(&522_852.0));
+    }
+
+    #[test]
+    fn figures_by_year_are_published_interpolated_or_nearest() {
+        let r = Registry::builtin();
+        let at = |y| r.figure_for_year(HVA_POPULATION_FAMILY, "08", y).unwrap();
+        assert_eq!(at(2024), YearFigure { value: 545_406.0, distance: 0, how: "2024".into() });
+        assert_eq!(at(2020).value, 522_852.0);
+        let mid = at(2022);
+        assert_eq!((mid.value, mid.distance), (534_129.0, 2));
+        assert!(mid.how.contains("between 2020 and 2024"));
+        assert_eq!((at(2025).value, at(2025).distance), (545_406.0, 1));
+        assert!(r.figure_for_year(HVA_POPULATION_FAMILY, "91", 2024).is_none(), "Åland reports nothing");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 pub mod profile;
 
-use crate::codelist::registry::{HVA_POPULATION, KUNTA_TO_HVA};
+use crate::codelist::registry::{HVA_POPULATION_FAMILY, KUNTA_TO_HVA};
 use crate::codelist::Registry;
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
@@ -140,6 +140,27 @@ fn embedded_csv(text: &str) -> Vec<Vec<String>> {
 const POP_2020: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/codelists/source/kunta_population_2020_yle.csv"));
 const YTUNNUS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/codelists/source/kunta_ytunnus.csv"));
 
+/// The years `generate` writes clean packages for with a classification: the stand-in Virta
+/// versions from the counties' start (2023) while population figures are near enough to
+/// check (see `reconcile::MAX_FIGURE_YEARS`); a State Treasury year only for its own year,
+/// and not 2023: when the counties took over social and health care, the municipal
+/// classification of 2023 dropped its sote classes (only environmental health, 27xx, stays).
+pub fn supported(service: &str) -> Vec<i32> {
+    match service.split_once('@') {
+        Some(("virta-palvelut", "1.0" | "1.1")) => (2023..=2026).collect(),
+        Some(("kunta-palveluluokitus", y @ ("2021" | "2022"))) => y.parse().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn supported_years(service: &str) -> String {
+    match supported(service).as_slice() {
+        [] => "no years".into(),
+        [one] => one.to_string(),
+        [first, .., last] => format!("{first}–{last}"),
+    }
+}
+
 /// Writes a package; returns what was planted.
 pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let corr = registry.correspondence(KUNTA_TO_HVA).ok_or("no municipality correspondence")?;
@@ -148,12 +169,42 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         return Err(format!("region `{}` has no municipalities (use 01–21 or 90)", o.region));
     }
     let list = registry.list(&o.service).ok_or_else(|| format!("unknown service classification `{}`", o.service))?;
-    let has_split = list.get("2556").is_some();
+    let (first, last) = (
+        NaiveDate::from_ymd_opt(o.year, 1, 1).ok_or_else(|| format!("year {} is out of range", o.year))?,
+        NaiveDate::from_ymd_opt(o.year, 12, 31).ok_or_else(|| format!("year {} is out of range", o.year))?,
+    );
+    // Each profile class as the declared version writes it in the package's year: itself,
+    // or the class it was split from (2536 before 2556/2557); classes the version does not
+    // have as a leaf valid all year are left out, so a clean package is clean in any year.
+    let usable = |code: &str| list.get(code).is_some_and(|c| c.leaf && c.valid_on(first) && c.valid_on(last));
+    let mut services: Vec<(&str, f64, f64, u32, u32)> = Vec::new();
+    for s in profile::SERVICES {
+        let Some(code) = [s.0, profile::code_for(false, s.0)].into_iter().find(|c| usable(c)) else { continue };
+        match services.iter_mut().find(|x| x.0 == code) {
+            // Two profile classes written as one code (2556 and 2557 as 2536): one class.
+            Some(x) => x.1 += s.1,
+            None => services.push((code, s.1, s.2, s.3, s.4)),
+        }
+    }
+    let mandatory: Vec<&str> =
+        list.codes.values().filter(|c| c.mandatory && c.valid_during(first, last)).map(|c| c.code.as_str()).collect();
+    if let Some(missing) = mandatory.iter().find(|m| !services.iter().any(|s| s.0 == **m)) {
+        return Err(format!(
+            "{} has no profile for mandatory class {missing} in {}: generate supports {}",
+            o.service,
+            o.year,
+            supported_years(&o.service)
+        ));
+    }
+    if services.is_empty() {
+        return Err(format!("{} has no service classes valid in {}: generate supports {}", o.service, o.year, supported_years(&o.service)));
+    }
     let pop2020: BTreeMap<String, f64> = embedded_csv(POP_2020).into_iter().map(|r| (r[0].clone(), r[3].parse().unwrap_or(0.0))).collect();
     // JHS 159: the business ID without its hyphen, as an OID arc without a leading zero.
     let ytunnus: BTreeMap<String, String> =
         embedded_csv(YTUNNUS).into_iter().map(|r| (r[0].clone(), r[2].replace('-', "").trim_start_matches('0').to_string())).collect();
-    let county_total = registry.figures(HVA_POPULATION).and_then(|f| f.values.get(&o.region).copied()).unwrap_or(100_000.0);
+    // The county's population for the package's year, as the population check reads it.
+    let county_total = registry.figure_for_year(HVA_POPULATION_FAMILY, &o.region, o.year).map(|f| f.value.round()).unwrap_or(100_000.0);
     let weights: Vec<f64> = munis.iter().map(|m| pop2020.get(m).copied().unwrap_or(1000.0)).collect();
     let scale = county_total / weights.iter().sum::<f64>();
     let muni_pick = Picker::new(weights.clone());
@@ -162,8 +213,6 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     by_size.sort_by(|a, b| weights[*b].total_cmp(&weights[*a]).then(a.cmp(b)));
     let hosts: Vec<usize> = by_size.into_iter().take(3).collect();
 
-    let services: Vec<(&str, f64, f64, u32, u32)> =
-        profile::SERVICES.iter().map(|s| (profile::code_for(has_split, s.0), s.1, s.2, s.3, s.4)).collect();
     let service_pick = Picker::new(services.iter().map(|s| s.1));
     let unit_oid = |class: usize, host: usize| {
         let muni = &munis[hosts[host % hosts.len()]];

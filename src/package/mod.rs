@@ -126,10 +126,7 @@ impl Package {
         for spec in contract::TABLES {
             match desc.resources.iter().find(|r| r.name == spec.name) {
                 Some(res) => {
-                    let started = std::time::Instant::now();
-                    let loaded = load::load(spec, res, &mut ctx);
-                    crate::engine::timing(&format!("load table {}", spec.name), started);
-                    if let Some(t) = loaded {
+                    if let Some(t) = load::load(spec, res, &mut ctx) {
                         pkg.tables.insert(spec.name.to_string(), t);
                     }
                 }

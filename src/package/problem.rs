@@ -57,6 +57,9 @@ pub enum ProblemCode {
     DecimalCommaUndeclared,
     /// A code column stored as a number in Parquet: leading zeros are lost.
     CodeStoredAsNumber,
+    /// sotecheck itself failed on this package (a defect to report); the other packages of
+    /// the run are checked as usual.
+    InternalError,
 }
 
 impl ProblemCode {
@@ -85,6 +88,7 @@ impl ProblemCode {
         ProblemCode::ValueUnparsable,
         ProblemCode::DecimalCommaUndeclared,
         ProblemCode::CodeStoredAsNumber,
+        ProblemCode::InternalError,
     ];
 }
 

@@ -91,7 +91,7 @@ fn package(p: &PackageReport, out: &mut String) {
         };
         out.push_str(&format!(
             "  {:<13} {:<w$}  {:<12} {:>10} {:>9} {:>10}  {}\n",
-            f.status.as_str().to_uppercase(),
+            if f.within_tolerance > 0 { "PASS (within)".to_string() } else { f.status.as_str().to_uppercase() },
             f.rule,
             f.table,
             fmt_count(f.rows_evaluated),
@@ -100,67 +100,91 @@ fn package(p: &PackageReport, out: &mut String) {
             if f.status == Status::NotEvaluated { f.reason.clone().unwrap_or_default() } else { f.threshold.clone() }
         ));
     }
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
+    let tolerated: Vec<&Finding> = p.findings.iter().filter(|f| f.within_tolerance > 0).collect();
+    if !tolerated.is_empty() {
+        out.push_str("\n  passing within tolerance:\n");
+        for f in tolerated {
+            let unit = if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" };
+            out.push_str(&format!(
+                "    {}: pass, {} {unit} within tolerance ({} of {}; threshold: {})\n",
+                f.rule,
+                fmt_count(f.within_tolerance),
+                pct(f.failing_share),
+                fmt_count(f.rows_evaluated),
+                f.threshold
+            ));
+        }
+    }
     for f in p.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warning | Status::Info)) {
-        let mut help = format!(
-            "{} of {} {} failing ({}) in {}{}; threshold: {}",
-            fmt_count(f.rows_failing),
-            fmt_count(f.rows_evaluated),
-            if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" },
-            pct(f.failing_share),
-            f.table,
-            if f.columns.is_empty() { String::new() } else { format!(".{}", f.columns.join(",")) },
-            f.threshold
-        );
-        if !f.samples.is_empty() {
-            help.push_str("\nfirst failing:");
-            for s in &f.samples {
-                let place = match (s.line, &s.key) {
-                    (Some(l), _) if f.file.is_empty() => format!("line {l}"),
-                    (Some(l), _) => format!("{}:{l}", f.file),
-                    (None, Some(k)) => k.clone(),
-                    _ => String::new(),
-                };
-                // An item keyed by its only value (a missing month) needs no repeat of it.
-                let vals: Vec<String> = s
-                    .values
-                    .iter()
-                    .filter(|(_, v)| s.key.is_none() || v.as_deref() != s.key.as_deref())
-                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
-                    .collect();
-                help.push_str(format!("\n  {place}  {}", vals.join(" ")).trim_end());
-            }
-        }
-        if !f.breakdown.is_empty() {
-            help.push_str("\nwhere it comes from:");
-            let weighted = f.breakdown.iter().any(|b| b.total != b.rows as f64 || b.failing != b.failing_rows as f64);
-            for b in &f.breakdown {
-                let mut line =
-                    format!("\n  {}: {} of {} rows", b.group.as_deref().unwrap_or("∅"), fmt_count(b.failing_rows), fmt_count(b.rows));
-                if weighted {
-                    let n = |x: f64| crate::frame::number((x * 100.0).round() / 100.0);
-                    line.push_str(&format!(", {} of {} by measure", n(b.failing), n(b.total)));
-                }
-                help.push_str(&line);
-            }
-        }
-        for n in &f.notes {
-            help.push_str(&format!("\n{n}"));
-        }
-        if !f.why.is_empty() {
-            help.push_str(&format!("\nwhy it matters: {}", f.why));
-        }
-        help.push_str(&format!("\nexplain: sotecheck explain {}", f.rule));
-        let mut s = String::new();
-        let _ = handler.render_report(&mut s, &FindingDiag(f, help));
         out.push('\n');
-        out.push_str(&s);
+        out.push_str(&finding(f));
     }
     let s = &p.summary;
     out.push_str(&format!(
         "\n  {} rules: {} passed, {} failed, {} warnings, {} info, {} not evaluated\n",
         s.rules, s.passed, s.failed, s.warnings, s.info, s.not_evaluated
     ));
+}
+
+/// One finding as the terminal shows it: what failed, how much, where, and why it matters.
+pub fn finding(f: &Finding) -> String {
+    let mut help = format!(
+        "{} of {} {} failing ({}) in {}{}; threshold: {}",
+        fmt_count(f.rows_failing),
+        fmt_count(f.rows_evaluated),
+        if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" },
+        pct(f.failing_share),
+        f.table,
+        if f.columns.is_empty() { String::new() } else { format!(".{}", f.columns.join(",")) },
+        f.threshold
+    );
+    if !f.failing_by_column.is_empty() {
+        let parts: Vec<String> = f.by_column_ranked().iter().map(|(c, n)| format!("{c} {}", fmt_count(*n))).collect();
+        help.push_str(&format!("\nfailing by column: {}", parts.join(", ")));
+    }
+    if !f.samples.is_empty() {
+        help.push_str("\nfirst failing:");
+        for s in &f.samples {
+            let place = match (s.line, &s.key) {
+                (Some(l), _) if f.file.is_empty() => format!("line {l}"),
+                (Some(l), _) => format!("{}:{l}", f.file),
+                (None, Some(k)) => k.clone(),
+                _ => String::new(),
+            };
+            // An item keyed by its only value (a missing month) needs no repeat of it.
+            let vals: Vec<String> = s
+                .values
+                .iter()
+                .filter(|(_, v)| s.key.is_none() || v.as_deref() != s.key.as_deref())
+                .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
+                .collect();
+            help.push_str(format!("\n  {place}  {}", vals.join(" ")).trim_end());
+        }
+    }
+    if !f.breakdown.is_empty() {
+        help.push_str("\nwhere it comes from:");
+        let weighted = f.breakdown.iter().any(|b| b.total != b.rows as f64 || b.failing != b.failing_rows as f64);
+        for b in &f.breakdown {
+            let mut line =
+                format!("\n  {}: {} of {} rows", b.group.as_deref().unwrap_or("∅"), fmt_count(b.failing_rows), fmt_count(b.rows));
+            if weighted {
+                let n = |x: f64| crate::frame::number((x * 100.0).round() / 100.0);
+                line.push_str(&format!(", {} of {} by measure", n(b.failing), n(b.total)));
+            }
+            help.push_str(&line);
+        }
+    }
+    for n in &f.notes {
+        help.push_str(&format!("\n{n}"));
+    }
+    if !f.why.is_empty() {
+        help.push_str(&format!("\nwhy it matters: {}", f.why));
+    }
+    help.push_str(&format!("\nexplain: sotecheck explain {}", f.rule));
+    let mut s = String::new();
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
+    let _ = handler.render_report(&mut s, &FindingDiag(f, help));
+    s
 }
 
 pub fn render(report: &Report) -> String {

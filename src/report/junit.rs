@@ -14,6 +14,10 @@ fn detail(f: &Finding) -> String {
         crate::rules::model::pct(f.failing_share),
         f.threshold
     );
+    if !f.failing_by_column.is_empty() {
+        let parts: Vec<String> = f.by_column_ranked().iter().map(|(c, n)| format!("{c} {n}")).collect();
+        s.push_str(&format!("\n  failing by column: {}", parts.join(", ")));
+    }
     for sample in &f.samples {
         s.push_str("\n  ");
         if let Some(l) = sample.line {
@@ -55,6 +59,11 @@ pub fn render(report: &Report) -> String {
                 Status::Warning | Status::Info => {
                     let mut tc = TestCase::success(name, Duration::ZERO);
                     tc.set_system_out(&format!("{}: {}", f.status.as_str(), detail(f)));
+                    tc
+                }
+                Status::Pass if f.within_tolerance > 0 => {
+                    let mut tc = TestCase::success(name, Duration::ZERO);
+                    tc.set_system_out(&format!("pass, {} within tolerance: {}", f.within_tolerance, detail(f)));
                     tc
                 }
                 Status::Pass => TestCase::success(name, Duration::ZERO),

@@ -1,11 +1,12 @@
 //! The report model: findings are data; the human, JSON and JUnit renderers are views of
 //! it. Everything is sorted so the same input gives the same report byte for byte.
 
+pub mod build;
 pub mod human;
 pub mod json;
 pub mod junit;
 
-use crate::checks::{BreakdownRow, Sample};
+use crate::model::{BreakdownRow, Sample};
 use crate::package::problem::{InputProblem, Level};
 use serde::Serialize;
 
@@ -63,6 +64,14 @@ pub struct Finding {
     pub breakdown: Vec<BreakdownRow>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Rows (or items) that fail the check although the rule passes, within its tolerance:
+    /// shown so a coordinator still sees them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub within_tolerance: u64,
+    /// Failing rows per `table.column`, for a rule over several columns or tables (a row
+    /// failing on two columns counts under both).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub failing_by_column: std::collections::BTreeMap<String, u64>,
     /// How sample positions are named: `line` (CSV) or `row` (Parquet).
     pub position: String,
     /// The file the samples point into.
@@ -116,20 +125,22 @@ pub struct Report {
     pub packages: Vec<PackageReport>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Finding {
+    /// Failing rows per `table.column`, most first (ties by name).
+    pub fn by_column_ranked(&self) -> Vec<(&str, u64)> {
+        let mut v: Vec<(&str, u64)> = self.failing_by_column.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
+    }
+}
+
 impl PackageReport {
     pub fn finish(mut self) -> Self {
-        // Personal identity codes never leave sotecheck in full, whichever rule shows them.
-        use crate::checks::identity_code_leak::mask_all;
-        for f in &mut self.findings {
-            for s in &mut f.samples {
-                for v in s.values.values_mut().flatten() {
-                    *v = mask_all(v);
-                }
-            }
-        }
-        for p in &mut self.input_problems {
-            p.message = mask_all(&p.message);
-        }
+        self.redact();
         self.findings.sort_by(|a, b| a.rule.cmp(&b.rule));
         self.input_problems.sort_by(|a, b| {
             (a.level, &a.file, &a.table, &a.column, a.line, a.code).cmp(&(b.level, &b.file, &b.table, &b.column, b.line, b.code))
@@ -153,6 +164,59 @@ impl PackageReport {
         };
         self.summary = s;
         self
+    }
+}
+
+impl PackageReport {
+    /// Every string that may come from the package (names, paths, values, keys, groups,
+    /// columns, messages) made safe to show (`redact::shown`): identity codes never leave
+    /// sotecheck in full, whichever rule or loader met them, and no value can flood a report
+    /// or a terminal. Idempotent, so a finished report may be finished again.
+    fn redact(&mut self) {
+        use crate::redact::{shown, shown_message, VALUE_CHARS};
+        let value = |s: &mut String| *s = shown(s, VALUE_CHARS);
+        let message = |s: &mut String| *s = shown_message(s);
+        value(&mut self.package);
+        value(&mut self.source);
+        for v in self.classifications.values_mut() {
+            value(v);
+        }
+        for f in &mut self.findings {
+            value(&mut f.file);
+            f.columns.iter_mut().for_each(value);
+            if let Some(r) = &mut f.reason {
+                message(r);
+            }
+            f.notes.iter_mut().for_each(message);
+            for s in &mut f.samples {
+                if let Some(k) = &mut s.key {
+                    value(k);
+                }
+                s.values = std::mem::take(&mut s.values)
+                    .into_iter()
+                    .map(|(k, v)| (shown(&k, VALUE_CHARS), v.map(|v| shown(&v, VALUE_CHARS))))
+                    .collect();
+            }
+            for b in &mut f.breakdown {
+                if let Some(g) = &mut b.group {
+                    value(g);
+                }
+            }
+            f.failing_by_column = std::mem::take(&mut f.failing_by_column).into_iter().map(|(k, n)| (shown(&k, VALUE_CHARS), n)).collect();
+        }
+        for p in &mut self.input_problems {
+            value(&mut p.file);
+            if let Some(t) = &mut p.table {
+                value(t);
+            }
+            if let Some(c) = &mut p.column {
+                value(c);
+            }
+            message(&mut p.message);
+            if let Some(h) = &mut p.help {
+                message(h);
+            }
+        }
     }
 }
 

@@ -3,11 +3,10 @@
 
 pub mod model;
 pub mod parse;
-pub mod spanned;
 
+use crate::spanned::SpanError;
 use miette::{Diagnostic, LabeledSpan, NamedSource};
 pub use model::{Rule, Severity};
-use spanned::SpanError;
 use std::path::{Path, PathBuf};
 
 /// All mistakes of one rule or suite file, rendered by miette at their lines.
@@ -78,8 +77,6 @@ impl FileErrors {
 /// Loads every rule file below `dir` (`<family>/<id>.toml`), sorted by id. Returns the
 /// rules and the files that had mistakes.
 pub fn load_dir(dir: &Path) -> std::io::Result<(Vec<Rule>, Vec<FileErrors>)> {
-    let mut rules = Vec::new();
-    let mut bad = Vec::new();
     let mut files = Vec::new();
     for fam in std::fs::read_dir(dir)? {
         let fam = fam?.path();
@@ -89,24 +86,35 @@ pub fn load_dir(dir: &Path) -> std::io::Result<(Vec<Rule>, Vec<FileErrors>)> {
         for f in std::fs::read_dir(&fam)? {
             let f = f?.path();
             if f.extension().is_some_and(|e| e == "toml") {
-                files.push(f);
+                let text = std::fs::read_to_string(&f)?;
+                files.push((f, text));
             }
         }
     }
+    Ok(load_texts(files))
+}
+
+/// Rules from (path, text) pairs; the family is the path's folder.
+pub fn load_texts(mut files: Vec<(PathBuf, String)>) -> (Vec<Rule>, Vec<FileErrors>) {
     files.sort();
-    for f in files {
+    let (mut rules, mut bad) = (Vec::new(), Vec::new());
+    for (f, text) in files {
         let family = f.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or("").to_string();
-        let text = std::fs::read_to_string(&f)?;
         match parse::parse_rule(&f, &family, &text) {
             Ok(r) => rules.push(r),
             Err(errors) => bad.push(FileErrors::new(&f, &text, errors)),
         }
     }
     rules.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok((rules, bad))
+    (rules, bad)
 }
 
-/// The rules folder shipped with sotecheck.
+/// The rules shipped with sotecheck (the source tree's, or the embedded copies).
+pub fn builtin() -> (Vec<Rule>, Vec<FileErrors>) {
+    load_texts(crate::builtin::rule_files())
+}
+
+/// The rules folder shipped with sotecheck, in the source tree.
 pub fn builtin_dir() -> PathBuf {
     crate::builtin::rules_dir()
 }

@@ -195,16 +195,11 @@ impl Limits {
     }
 }
 
-pub fn pct(share: f64) -> String {
-    pct_in(share, Lang::En)
-}
+pub use crate::frame::pct;
 
-/// A share as a percentage with up to three decimals: `0.155 %`, in Finnish `0,155 %`.
+/// A share as a percentage in a language's number format: `0.155 %`, in Finnish `0,155 %`.
 pub fn pct_in(share: f64, lang: Lang) -> String {
-    let p = share * 100.0;
-    let s = format!("{p:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{} %", lang.decimal(s))
+    lang.decimal(&pct(share))
 }
 
 /// The gate limits and the optional stricter warning limits.

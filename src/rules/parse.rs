@@ -2,8 +2,8 @@
 //! file is collected and reported together.
 
 use super::model::*;
-use super::spanned::{Errors, SpanError, Table};
 use crate::checks::{Check, ParseCx};
+use crate::spanned::{Errors, SpanError, Table};
 use std::path::Path;
 use toml::de::{DeTable, DeValue};
 

@@ -9,17 +9,18 @@
 //! the same values, `Judged`), and its counts and breakdown are sums over the
 //! combinations. Only a plan with
 //! failing rows goes back to the rows, to find its first samples. The measures are those
-//! the per-row scan (`engine::fused`) gives; the tests compare the two on every rule.
+//! the per-row scan (`rows::fused`) gives; the tests compare the two on every rule.
 
-use crate::checks::{BreakdownRow, Measure, RowPlan, Sample};
-use crate::dictionary::{elementwise_roots, Dictionary};
+use super::dictionary::{elementwise_roots, Dictionary};
+use crate::checks::RowPlan;
 use crate::frame;
+use crate::model::{BreakdownRow, Measure, Sample};
 use crate::package::load::LINE;
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
 /// The measures of the plans that can be counted per combination (`None` for the others,
-/// which the caller judges row by row). `batch`: as in `engine::fused` (breakdowns hold
+/// which the caller judges row by row). `batch`: as in `rows::fused` (breakdowns hold
 /// every group, and are not trimmed).
 pub fn counted(
     df: &DataFrame,
@@ -41,7 +42,15 @@ pub fn counted(
         let Some(all) = dict.sorted_combinations(&roots)? else { continue };
         let n: usize = all.sorted.iter().map(|s| s.len()).product();
         let (strides, ranks) = (&all.strides, &all.ranks);
-        let exprs: Vec<(Expr, Expr)> = ks.iter().map(|&k| (plans[k].1.evaluated.clone(), plans[k].1.failing.clone())).collect();
+        // Each plan's (evaluated, failing), then (evaluated, part) for each of its parts.
+        let exprs: Vec<(Expr, Expr)> = ks
+            .iter()
+            .flat_map(|&k| {
+                let p = &plans[k].1;
+                std::iter::once((p.evaluated.clone(), p.failing.clone()))
+                    .chain(p.parts.iter().map(|(_, part)| (p.evaluated.clone(), part.clone())))
+            })
+            .collect();
         if judged.find(&roots, &exprs, &all.sorted).is_none() {
             let Some(tables) = judge(all.frame(&roots)?, &exprs) else { continue };
             judged.keep(Judgement { roots: roots.clone(), exprs: exprs.clone(), sorted: all.sorted.clone(), tables });
@@ -62,9 +71,12 @@ pub fn counted(
             _ => None,
         }
         .unwrap_or_else(|| index.count(n, df.height()));
-        for (&k, (ev, fail)) in ks.iter().zip(tables) {
+        let sum = |mask: &[bool]| -> u64 { rows.iter().zip(mask).filter(|(_, m)| **m).map(|(r, _)| *r).sum() };
+        let mut tables = tables.into_iter();
+        for &k in &ks {
             let p = &plans[k].1;
-            let sum = |mask: &[bool]| -> u64 { rows.iter().zip(mask).filter(|(_, m)| **m).map(|(r, _)| *r).sum() };
+            let (ev, fail) = tables.next().expect("one table per plan");
+            let by_column = p.parts.iter().map(|(place, _)| (place.clone(), sum(&tables.next().expect("one table per part").1))).collect();
             let (evaluated, failing) = (sum(&ev), sum(&fail));
             let samples = if failing > 0 { samples(df, p, &index.first(&fail, limit))? } else { Vec::new() };
             let breakdown = match &p.breakdown {
@@ -82,8 +94,9 @@ pub fn counted(
                 samples,
                 breakdown,
                 notes: Vec::new(),
+                by_column,
             };
-            out[k] = Some(if batch { m } else { crate::engine::finish_breakdown(m) });
+            out[k] = Some(if batch { m } else { m.keep_top_groups() });
         }
     }
     Ok(out)
@@ -155,6 +168,9 @@ fn roots(p: &RowPlan) -> Option<Vec<PlSmallStr>> {
     }
     let mut roots = elementwise_roots(&p.evaluated)?;
     roots.extend(elementwise_roots(&p.failing)?);
+    for (_, part) in &p.parts {
+        roots.extend(elementwise_roots(part)?);
+    }
     roots.extend(p.breakdown.iter().map(|b| PlSmallStr::from(b.as_str())));
     roots.sort();
     roots.dedup();

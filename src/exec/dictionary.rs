@@ -279,11 +279,16 @@ impl Dictionary {
 
     /// The dictionary for a table's (or batch's) row plans: their costly expressions'
     /// columns, the columns they break down by, and `also`, coded in parallel. Empty (no
-    /// column coded, so every expression is judged directly) with
-    /// `SOTECHECK_NO_DICTIONARY=1`, to measure what it saves.
-    pub fn for_plans(df: &DataFrame, plans: &[(usize, crate::checks::RowPlan)], also: &[&str]) -> PolarsResult<Dictionary> {
+    /// column coded, so every expression is judged directly) without `per_value`, to
+    /// measure what it saves.
+    pub fn for_plans(
+        df: &DataFrame,
+        plans: &[(usize, crate::checks::RowPlan)],
+        also: &[&str],
+        per_value: bool,
+    ) -> PolarsResult<Dictionary> {
         let mut dict = Dictionary::new(df.height());
-        if std::env::var_os("SOTECHECK_NO_DICTIONARY").is_none() {
+        if per_value {
             let mut wanted: Vec<&str> = plans.iter().filter_map(|(_, p)| p.breakdown.as_deref()).collect();
             wanted.extend_from_slice(also);
             dict.prepare(df, plans.iter().flat_map(|(_, p)| [&p.evaluated, &p.failing]), &wanted)?;

@@ -1,0 +1,306 @@
+//! The physical layer: runs checks over a package. Every row check of a table is fused into
+//! one pass over it (or over each batch of a streamed one, `pass`), executed by `rows` with
+//! per-value evaluation (`dictionary`, `tally`); aggregates gather state from each table
+//! (`gather`), merged over batches, and are judged when every table is read. A check whose
+//! table or column is absent, or whose input could not be read, is not evaluated, never
+//! passed. Checks know nothing of this module; the report is built from its outcome.
+
+pub mod dictionary;
+pub mod gather;
+pub mod pass;
+pub mod rows;
+pub mod tally;
+
+use crate::checks::{pe, Check, EvalCx, Gather, RowPlan, State};
+use crate::codelist::Registry;
+use crate::model::Measure;
+use crate::options::{EngineOptions, Timings};
+use crate::package::problem::{InputProblem, ProblemCode};
+use crate::package::{Batching, Data, Package, LINE};
+use crate::profile::timing;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// How many failing rows or items a measure shows by default.
+pub const SAMPLE_LIMIT: usize = 10;
+
+/// What runs the checks: code lists, the suite's pins and how to read tables.
+pub struct Engine<'a> {
+    pub registry: &'a Registry,
+    pub pins: &'a BTreeMap<String, String>,
+    pub sample_limit: usize,
+    /// When tables are read in batches; `None`: always whole.
+    pub batching: Option<Batching>,
+    pub options: EngineOptions,
+}
+
+/// One check to run, with a label for timings (the rule id).
+pub struct Job<'a> {
+    pub label: &'a str,
+    pub check: &'a Check,
+}
+
+/// What running checks over a package gave: per job, its measure or why it was not
+/// evaluated (none when the package has no usable descriptor), and the input problems
+/// found while reading (a streamed table's are found as it is read).
+pub struct Outcome {
+    pub problems: Vec<InputProblem>,
+    pub results: Option<Vec<Result<Measure, String>>>,
+}
+
+/// A job's place in the run and what it asked for.
+pub(crate) struct Planned {
+    /// Indexes into the run's gathers: an aggregate's gathers, or a row check's lookups.
+    pub(crate) asks: Vec<usize>,
+}
+
+impl Engine<'_> {
+    /// Opens a package (timed as a whole; its tables stream later if large).
+    pub fn open(&self, path: &std::path::Path) -> Package {
+        let started = Instant::now();
+        let pkg = Package::open_with(path, self.registry, self.batching);
+        timing(self.options.timings, &format!("load {}", path.display()), started);
+        pkg
+    }
+
+    /// Runs `jobs` over a package; nothing is judged without a usable descriptor.
+    pub fn run(&self, pkg: &Package, jobs: &[Job]) -> Outcome {
+        if pkg.descriptor.is_none() {
+            return Outcome { problems: pkg.problems.clone(), results: None };
+        }
+        let (problems, results) = self.evaluate(pkg, jobs);
+        Outcome { problems, results: Some(results) }
+    }
+
+    /// Runs `jobs` over tables held in memory (`Package::in_memory`), with or without a
+    /// descriptor (checks that need its period or region say so).
+    pub fn run_in_memory(&self, pkg: &Package, jobs: &[Job]) -> Vec<Result<Measure, String>> {
+        self.evaluate(pkg, jobs).1
+    }
+
+    fn evaluate(&self, pkg: &Package, jobs: &[Job]) -> (Vec<InputProblem>, Vec<Result<Measure, String>>) {
+        let mut problems = pkg.problems.clone();
+        let cx = EvalCx::new(pkg, self.registry, self.pins, self.sample_limit);
+        let mut results: Vec<Option<Result<Measure, String>>> = jobs.iter().map(|j| missing_input(j.check, pkg).map(Err)).collect();
+        // What every job asks to gather, each distinct request once.
+        let mut gathers: Vec<Gather> = Vec::new();
+        let mut planned: Vec<Planned> = Vec::new();
+        for (job, result) in jobs.iter().zip(results.iter_mut()) {
+            let asked = match (&result, job.check) {
+                (Some(_), _) => Ok(Vec::new()),
+                (None, Check::Aggregate(c)) => c.gathers(&cx),
+                (None, Check::Row(c)) => c.lookups(&cx),
+            };
+            let asks = match asked {
+                Ok(asked) => asked.into_iter().map(|g| index_of(&mut gathers, g)).collect(),
+                Err(reason) => {
+                    *result = Some(Err(reason));
+                    Vec::new()
+                }
+            };
+            planned.push(Planned { asks });
+        }
+        let mut states: Vec<Option<Result<State, String>>> = vec![None; gathers.len()];
+        // Lookup targets first: a row check planning over a table needs its lookups done.
+        let lookups: Vec<&str> = jobs
+            .iter()
+            .zip(&planned)
+            .filter(|(j, _)| !j.check.is_aggregate())
+            .flat_map(|(_, p)| p.asks.iter().map(|&g| gathers[g].table()))
+            .collect();
+        let mut order: Vec<&String> = pkg.tables.keys().collect();
+        order.sort_by_key(|t| !lookups.contains(&t.as_str()));
+        for name in order {
+            let table = &pkg.tables[name];
+            let here: Vec<usize> = (0..gathers.len()).filter(|&g| gathers[g].table() == name).collect();
+            let rows: Vec<usize> = (0..jobs.len())
+                .filter(|&i| results[i].is_none() && !jobs[i].check.is_aggregate() && jobs[i].check.table() == *name)
+                .collect();
+            match &table.data {
+                Data::Streamed(stream) => {
+                    let run = pass::Run { engine: self, cx: &cx, jobs, planned: &planned, gathers: &gathers };
+                    let pass = run.stream(name, stream, &rows, &here, &states, &problems);
+                    problems.extend(pass.problems);
+                    for (i, r) in pass.rows {
+                        results[i] = Some(r);
+                    }
+                    for (g, s) in pass.states {
+                        states[g] = Some(s);
+                    }
+                }
+                Data::Loaded(df) => {
+                    let started = Instant::now();
+                    let asked: Vec<&Gather> = here.iter().map(|&g| &gathers[g]).collect();
+                    for (&g, s) in here.iter().zip(gather::gather(name, df, None, &asked, self.sample_limit)) {
+                        states[g] = Some(s);
+                    }
+                    timing(self.options.timings, &format!("gather {name}: {} aggregates", here.len()), started);
+                    let scoped = cx.scoped(name, df);
+                    let mut plans = Vec::new();
+                    for i in rows {
+                        match self.plan_row(&scoped, jobs, &planned, &states, &problems, i) {
+                            Ok(p) => plans.push((i, p)),
+                            Err(reason) => results[i] = Some(Err(reason)),
+                        }
+                    }
+                    for (i, r) in self.fused_whole(name, df, &plans) {
+                        results[i] = Some(r.and_then(|m| unreadable_rows(jobs[i].check, &problems, m)));
+                    }
+                }
+            }
+        }
+        for (i, job) in jobs.iter().enumerate() {
+            let Check::Aggregate(check) = job.check else { continue };
+            if results[i].is_some() {
+                continue;
+            }
+            let started = Instant::now();
+            let judged = unreadable_sum(job.check, &problems).map_or_else(
+                || {
+                    let asked: Vec<&State> = asked_states(&planned[i].asks, &states)?;
+                    check.judge(&cx, &asked)
+                },
+                Err,
+            );
+            timing(self.options.timings, &format!("judge {}", job.label), started);
+            results[i] = Some(judged);
+        }
+        let results = results.into_iter().map(|r| r.unwrap_or_else(|| Err("internal: the check was not run".into()))).collect();
+        (problems, results)
+    }
+
+    /// A row check's plan over the rows in `cx`'s scope, unless a column it sums could not
+    /// be read.
+    pub(crate) fn plan_row(
+        &self,
+        cx: &EvalCx,
+        jobs: &[Job],
+        planned: &[Planned],
+        states: &[Option<Result<State, String>>],
+        problems: &[InputProblem],
+        i: usize,
+    ) -> Result<RowPlan, String> {
+        let Check::Row(check) = jobs[i].check else { return Err("internal: an aggregate planned as rows".into()) };
+        if let Some(reason) = unreadable_sum(jobs[i].check, problems) {
+            return Err(reason);
+        }
+        let lookups = asked_states(&planned[i].asks, states)?;
+        let started = Instant::now();
+        let plan = check.plan(cx, &lookups);
+        timing(self.options.timings, &format!("plan {}", jobs[i].label), started);
+        plan
+    }
+
+    /// The row plans of a table read whole, fused into one pass.
+    fn fused_whole(
+        &self,
+        table: &str,
+        df: &polars::prelude::DataFrame,
+        plans: &[(usize, RowPlan)],
+    ) -> Vec<(usize, Result<Measure, String>)> {
+        if plans.is_empty() {
+            return Vec::new();
+        }
+        if self.options.timings == Timings::Rules {
+            for (i, p) in plans {
+                let one = [(*i, RowPlan { breakdown: None, parts: Vec::new(), ..p.clone() })];
+                let started = Instant::now();
+                let _ = rows::fused(df, &one, self.sample_limit, false, None, &self.options);
+                timing(self.options.timings, &format!("  alone #{i}"), started);
+            }
+        }
+        let started = Instant::now();
+        let result = rows::fused(df, plans, self.sample_limit, false, None, &self.options);
+        timing(self.options.timings, &format!("fused {table}: {} rules", plans.len()), started);
+        match result {
+            Ok(measures) => plans.iter().zip(measures).map(|((i, _), m)| (*i, Ok(m))).collect(),
+            Err(e) => plans.iter().map(|(i, _)| (*i, Err(pe(e.clone())))).collect(),
+        }
+    }
+}
+
+/// Where `g` is among the run's gathers, adding it if no equal one is there.
+fn index_of(gathers: &mut Vec<Gather>, g: Gather) -> usize {
+    match gathers.iter().position(|x| *x == g) {
+        Some(i) => i,
+        None => {
+            gathers.push(g);
+            gathers.len() - 1
+        }
+    }
+}
+
+/// The gathered states a job asked for, or why one could not be gathered.
+fn asked_states<'s>(asks: &[usize], states: &'s [Option<Result<State, String>>]) -> Result<Vec<&'s State>, String> {
+    asks.iter()
+        .map(|&g| match &states[g] {
+            Some(Ok(s)) => Ok(s),
+            Some(Err(reason)) => Err(reason.clone()),
+            None => Err("internal: a gathered state is missing".into()),
+        })
+        .collect()
+}
+
+/// Why a check cannot run on this package, if it cannot.
+fn missing_input(check: &Check, pkg: &Package) -> Option<String> {
+    for (table, cols) in check.needs() {
+        if table == "*" {
+            continue;
+        }
+        let Some(t) = pkg.table(&table) else {
+            let declared = pkg.descriptor.as_ref().is_some_and(|d| d.resources.iter().any(|r| r.name == table));
+            return Some(if declared {
+                format!("table `{table}` could not be read (see the input problems)")
+            } else {
+                format!("table `{table}` is not in the package")
+            });
+        };
+        for c in cols {
+            if c != LINE && !t.has(&c) {
+                return Some(format!("column `{c}` is not in `{table}`"));
+            }
+        }
+    }
+    None
+}
+
+/// Why a check that sums a column is not judged: some of the column's values could not be
+/// read (treated as missing, they would make the sums too small and the comparison wrong).
+fn unreadable_sum(check: &Check, problems: &[InputProblem]) -> Option<String> {
+    check.summed().into_iter().find_map(|(table, column)| {
+        let unread = problems.iter().find(|p| {
+            matches!(p.code, ProblemCode::ValueUnparsable | ProblemCode::DecimalCommaUndeclared)
+                && p.table.as_deref() == Some(table.as_str())
+                && p.column.as_deref() == Some(column.as_str())
+        })?;
+        Some(format!(
+            "{} values of `{column}` in `{table}` could not be read (see the input problems): its sums would be too small",
+            unread.count
+        ))
+    })
+}
+
+/// A row check's measure, unless it judged no row because every filled value of a column
+/// it reads could not be read: then it was not evaluated (a pass over no rows would hide
+/// that the column holds nothing usable).
+pub(crate) fn unreadable_rows(check: &Check, problems: &[InputProblem], m: Measure) -> Result<Measure, String> {
+    if m.evaluated > 0 {
+        return Ok(m);
+    }
+    let table = check.table();
+    let unread = check.columns().into_iter().find_map(|c| {
+        problems.iter().find(|p| {
+            matches!(p.code, ProblemCode::ValueUnparsable | ProblemCode::DecimalCommaUndeclared)
+                && p.table.as_deref() == Some(table.as_str())
+                && p.column.as_deref() == Some(c.as_str())
+        })
+    });
+    match unread {
+        Some(p) => Err(format!(
+            "no value of `{}` in `{table}` could be read ({} unreadable; see the input problems)",
+            p.column.clone().unwrap_or_default(),
+            p.count
+        )),
+        None => Ok(m),
+    }
+}

@@ -1,0 +1,31 @@
+//! How the executor runs, decided once by the command line (from its flags or the
+//! environment) and passed down: the library itself reads no environment.
+
+/// What `--timings` (or `SOTECHECK_TIMINGS`) asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Timings {
+    #[default]
+    Off,
+    /// Phase timings on standard error (per table load, fused scan, aggregate; per batch
+    /// phase for streamed tables).
+    Phases,
+    /// Also each row rule alone, to see which expressions cost.
+    Rules,
+}
+
+/// The executor's switches. None of them changes a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Judge costly expressions once per distinct value (`exec::dictionary`, `exec::tally`)
+    /// instead of on every row; off only to measure what that saves.
+    pub per_value: bool,
+    pub timings: Timings,
+    /// Print each fused scan's optimised polars plan on standard error.
+    pub debug_plan: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions { per_value: true, timings: Timings::Off, debug_plan: false }
+    }
+}
