@@ -3,6 +3,7 @@
 
 use crate::codelist::Registry;
 use crate::exec::{Engine, SAMPLE_LIMIT};
+use crate::lang::Lang;
 use crate::options::{EngineOptions, Timings};
 use crate::package::Batching;
 use crate::report::{self, Report};
@@ -121,6 +122,10 @@ pub enum Command {
     /// Show a rule's documentation, check and examples.
     Explain {
         rule: String,
+        /// Language: `fi` or `en`. Default: from LC_ALL, LC_MESSAGES or LANG (`fi_FI.UTF-8`
+        /// is Finnish), otherwise English.
+        #[arg(long, value_name = "fi|en", value_parser = parse_lang)]
+        lang: Option<Lang>,
         #[command(flatten)]
         sources: Sources,
     },
@@ -380,6 +385,10 @@ fn accept_check(suite: &Suite, r: &mut report::PackageReport) {
     }
 }
 
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("`{s}`: the language is `fi` or `en`"))
+}
+
 /// A size in bytes: a number with an optional K, M or G (binary multiples).
 fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -487,7 +496,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             write_out(&text, None)?;
             Ok(0)
         }
-        Command::Explain { rule, sources } => {
+        Command::Explain { rule, lang, sources } => {
             let rules = load_rules(sources.rules.as_deref())?;
             let Some(r) = rules.iter().find(|r| r.id == rule) else {
                 let help = crate::suggest::best(&rule, rules.iter().map(|r| r.id.as_str()))
@@ -495,7 +504,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                     .unwrap_or_default();
                 return Err(UsageError(format!("no rule `{rule}`{help}; `sotecheck rules` lists them")));
             };
-            write_out(&explain(r), None)?;
+            write_out(&explain(r, lang.unwrap_or_else(Lang::from_env)), None)?;
             Ok(0)
         }
         Command::TestRules { dir } => {
@@ -655,31 +664,113 @@ pub fn list_rules(rules: &[Rule]) -> String {
     out
 }
 
-pub fn explain(r: &Rule) -> String {
-    let mut out = format!("{} — {}\n\n", r.id, r.title);
-    out.push_str(&format!("family: {}   severity: {}   check: {} on {}\n", r.family, r.severity.as_str(), r.check.kind(), r.check.table()));
-    out.push_str(&format!("perspectives (§29): {}\n", r.perspectives.join(", ")));
-    out.push_str(&format!("threshold: {}\n", r.threshold.fail.describe()));
-    if let Some(w) = &r.threshold.warn {
-        out.push_str(&format!("warning unless: {}\n", w.describe()));
-    }
+/// The fixed words of `explain`, one set per language.
+struct ExplainWords {
+    family: &'static str,
+    severity: &'static str,
+    check: &'static str,
+    on: &'static str,
+    perspectives: &'static str,
+    threshold: &'static str,
+    warning_unless: &'static str,
+    what: &'static str,
+    why: &'static str,
+    how_to_fix: &'static str,
+    threshold_heading: &'static str,
+    references: &'static str,
+    examples: &'static str,
+    pass: &'static str,
+    fail: &'static str,
+    flags: &'static str,
+    line: &'static str,
+    file: &'static str,
+}
+
+const EXPLAIN_EN: ExplainWords = ExplainWords {
+    family: "family",
+    severity: "severity",
+    check: "check",
+    on: "on",
+    perspectives: "perspectives (§29)",
+    threshold: "threshold",
+    warning_unless: "warning unless",
+    what: "What it checks",
+    why: "Why it matters",
+    how_to_fix: "How to fix",
+    threshold_heading: "Threshold",
+    references: "References",
+    examples: "Examples",
+    pass: "pass",
+    fail: "fail",
+    flags: "flags",
+    line: "line",
+    file: "file",
+};
+
+const EXPLAIN_FI: ExplainWords = ExplainWords {
+    family: "sääntöryhmä",
+    severity: "vakavuus",
+    check: "tarkistus",
+    on: "taulussa",
+    perspectives: "näkökulmat (§29)",
+    threshold: "raja-arvo",
+    warning_unless: "varoitus, ellei",
+    what: "Mitä sääntö tarkistaa",
+    why: "Miksi tällä on väliä",
+    how_to_fix: "Näin korjaat",
+    threshold_heading: "Raja-arvo",
+    references: "Lähteet",
+    examples: "Esimerkit",
+    pass: "kunnossa",
+    fail: "virhe",
+    flags: "merkitsee",
+    line: "rivi",
+    file: "tiedosto",
+};
+
+fn section(out: &mut String, heading: &str, text: &str) {
+    out.push_str(&format!("\n{heading}\n  {}\n", text.trim().replace('\n', "\n  ")));
+}
+
+pub fn explain(r: &Rule, lang: Lang) -> String {
+    use crate::rules::model::{family_name, perspective_name};
+    let w = match lang {
+        Lang::En => &EXPLAIN_EN,
+        Lang::Fi => &EXPLAIN_FI,
+    };
+    let mut out = format!("{} — {}\n\n", r.id, r.title(lang));
     out.push_str(&format!(
-        "\nWhat it checks\n  {}\n\nWhy it matters\n  {}\n",
-        r.docs.what.trim().replace('\n', "\n  "),
-        r.docs.why.trim().replace('\n', "\n  ")
+        "{}: {}   {}: {}   {}: {} {} {}\n",
+        w.family,
+        family_name(&r.family, lang),
+        w.severity,
+        r.severity.name(lang),
+        w.check,
+        r.check.kind(),
+        w.on,
+        r.check.table()
     ));
-    if let Some(t) = &r.docs.threshold {
-        out.push_str(&format!("\nThreshold reasoning\n  {}\n", t.trim().replace('\n', "\n  ")));
+    let perspectives: Vec<&str> = r.perspectives.iter().map(|p| perspective_name(p, lang)).collect();
+    out.push_str(&format!("{}: {}\n", w.perspectives, perspectives.join(", ")));
+    out.push_str(&format!("{}: {}\n", w.threshold, r.threshold.fail.describe_in(lang)));
+    if let Some(warn) = &r.threshold.warn {
+        out.push_str(&format!("{}: {}\n", w.warning_unless, warn.describe_in(lang)));
+    }
+    section(&mut out, w.what, r.docs.what(lang));
+    section(&mut out, w.why, r.docs.why(lang));
+    section(&mut out, w.how_to_fix, r.docs.how_to_fix(lang));
+    if let Some(t) = r.docs.threshold(lang) {
+        section(&mut out, w.threshold_heading, t);
     }
     if !r.docs.references.is_empty() {
-        out.push_str("\nReferences\n");
+        out.push_str(&format!("\n{}\n", w.references));
         for x in &r.docs.references {
             out.push_str(&format!("  - {x}\n"));
         }
     }
-    out.push_str("\nExamples\n");
+    out.push_str(&format!("\n{}\n", w.examples));
     for e in &r.examples {
-        out.push_str(&format!("  [{}] {}\n", if e.expect == crate::rules::model::Expect::Pass { "pass" } else { "fail" }, e.name));
+        out.push_str(&format!("  [{}] {}\n", if e.expect == crate::rules::model::Expect::Pass { w.pass } else { w.fail }, e.name));
         for (t, csv) in &e.tables {
             out.push_str(&format!("    {t}:\n"));
             for line in csv.lines() {
@@ -691,13 +782,13 @@ pub fn explain(r: &Rule) -> String {
                 .flagged
                 .iter()
                 .map(|f| match f {
-                    crate::rules::model::Flag::Line(l) => format!("line {l}"),
+                    crate::rules::model::Flag::Line(l) => format!("{} {l}", w.line),
                     crate::rules::model::Flag::Key(k) => k.clone(),
                 })
                 .collect();
-            out.push_str(&format!("    flags: {}\n", f.join(", ")));
+            out.push_str(&format!("    {}: {}\n", w.flags, f.join(", ")));
         }
     }
-    out.push_str(&format!("\nfile: {}\n", r.path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&r.path).display()));
+    out.push_str(&format!("\n{}: {}\n", w.file, r.path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&r.path).display()));
     out
 }

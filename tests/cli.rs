@@ -10,7 +10,18 @@ struct Run {
 }
 
 fn sotecheck(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_sotecheck")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs");
+    sotecheck_env(args, &[])
+}
+
+/// Runs with the locale variables cleared, so snapshots do not depend on the machine's
+/// language, and `env` set on top.
+fn sotecheck_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sotecheck"));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.envs(env.iter().copied()).output().expect("runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into(),
@@ -190,13 +201,50 @@ fn rule_file_mistakes_are_shown_at_their_lines() {
 }
 
 #[test]
-fn rules_and_explain() {
+fn rules_list() {
     let r = sotecheck(&["rules"]);
     assert_eq!(r.code, 0);
     snap("rules-list", &r);
+}
+
+#[test]
+fn explain_in_english() {
     let r = sotecheck(&["explain", "activity-service-code-unknown"]);
     assert_eq!(r.code, 0);
+    for heading in ["What it checks", "Why it matters", "How to fix", "Threshold", "References"] {
+        assert!(r.stdout.contains(&format!("\n{heading}\n")), "no heading `{heading}` in:\n{}", r.stdout);
+    }
     snap("explain-activity-service-code-unknown", &r);
+}
+
+#[test]
+fn explain_in_finnish() {
+    let r = sotecheck(&["explain", "activity-service-code-unknown", "--lang", "fi"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for heading in ["Mitä sääntö tarkistaa", "Miksi tällä on väliä", "Näin korjaat", "Raja-arvo", "Lähteet"] {
+        assert!(r.stdout.contains(&format!("\n{heading}\n")), "no heading `{heading}` in:\n{}", r.stdout);
+    }
+    snap("explain-activity-service-code-unknown-fi", &r);
+    // Limits in Finnish number format.
+    let r = sotecheck(&["explain", "activity-service-coverage", "--lang", "fi"]);
+    assert!(r.stdout.contains("raja-arvo: osuus ≥ 98 %\nvaroitus, ellei: osuus ≥ 99,5 %\n"), "{}", r.stdout);
+}
+
+#[test]
+fn explain_language_follows_the_locale_unless_given() {
+    let en = sotecheck_env(&["explain", "identity-code-leak"], &[]);
+    assert!(en.stdout.contains("\nHow to fix\n"), "{}", en.stdout);
+    for (var, value) in [("LANG", "fi_FI.UTF-8"), ("LC_MESSAGES", "fi_FI.UTF-8"), ("LC_ALL", "fi")] {
+        let r = sotecheck_env(&["explain", "identity-code-leak"], &[(var, value)]);
+        assert!(r.stdout.contains("\nNäin korjaat\n"), "{var}={value}: {}", r.stdout);
+    }
+    let r = sotecheck_env(&["explain", "identity-code-leak"], &[("LANG", "fi_FI.UTF-8"), ("LC_ALL", "C")]);
+    assert!(r.stdout.contains("\nHow to fix\n"), "LC_ALL=C overrides LANG: {}", r.stdout);
+    let r = sotecheck_env(&["explain", "identity-code-leak", "--lang", "en"], &[("LANG", "fi_FI.UTF-8")]);
+    assert!(r.stdout.contains("\nHow to fix\n"), "--lang en overrides the locale: {}", r.stdout);
+    let r = sotecheck(&["explain", "identity-code-leak", "--lang", "sv"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("`fi` or `en`"), "{}", r.stderr);
 }
 
 #[test]

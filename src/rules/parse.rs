@@ -8,6 +8,8 @@ use std::path::Path;
 use toml::de::{DeTable, DeValue};
 
 const RULE_KEYS: &[&str] = &["id", "title", "severity", "perspectives", "docs", "check", "threshold", "examples"];
+const DOCS_KEYS: &[&str] = &["what", "why", "how_to_fix", "references", "threshold", "fi"];
+const LOCAL_DOCS_KEYS: &[&str] = &["title", "what", "why", "how_to_fix", "threshold"];
 
 /// Parses one rule file. `family` is the folder the file is in.
 pub fn parse_rule(path: &Path, family: &str, text: &str) -> Result<Rule, Vec<SpanError>> {
@@ -74,22 +76,7 @@ pub fn parse_rule(path: &Path, family: &str, text: &str) -> Result<Rule, Vec<Spa
             }
         }
     }
-    let docs = match root.table("docs", &mut errs) {
-        Some(d) => {
-            let docs = Docs {
-                what: d.req_str("what", &mut errs).unwrap_or_default(),
-                why: d.req_str("why", &mut errs).unwrap_or_default(),
-                references: d.strings("references", &mut errs).unwrap_or_default(),
-                threshold: d.str("threshold", &mut errs),
-            };
-            d.finish(&["what", "why", "references", "threshold"], &mut errs);
-            Some(docs)
-        }
-        None => {
-            root.missing("docs", &mut errs);
-            None
-        }
-    };
+    let docs = parse_docs(&root, &mut errs);
     let check = match root.table("check", &mut errs) {
         Some(c) => Check::parse(&c, &ParseCx, &mut errs),
         None => {
@@ -124,6 +111,72 @@ pub fn parse_rule(path: &Path, family: &str, text: &str) -> Result<Rule, Vec<Spa
         examples,
         path: path.to_path_buf(),
     })
+}
+
+/// `[docs]`: the English texts, then `[docs.fi]` with the same texts in Finnish.
+fn parse_docs(root: &Table, errs: &mut Errors) -> Option<Docs> {
+    let Some(d) = root.table("docs", errs) else {
+        root.missing("docs", errs);
+        return None;
+    };
+    let what = req_text(&d, "what", errs);
+    let why = req_text(&d, "why", errs);
+    let how_to_fix = req_text(&d, "how_to_fix", errs);
+    let references = d.strings("references", errs);
+    let threshold = d.str("threshold", errs);
+    let fi = parse_local_docs(&d, threshold.is_some(), errs);
+    d.finish(DOCS_KEYS, errs);
+    Some(Docs { what: what?, why: why?, how_to_fix: how_to_fix?, references: references.unwrap_or_default(), threshold, fi: fi? })
+}
+
+/// `[docs.fi]`. Its `threshold` goes with the English one: both or neither, so a reader in
+/// either language learns why the limit is what it is.
+fn parse_local_docs(docs: &Table, english_threshold: bool, errs: &mut Errors) -> Option<LocalDocs> {
+    let Some(v) = docs.get("fi") else {
+        errs.push_help(
+            docs.span.clone(),
+            "`docs` is missing its Finnish texts, `[docs.fi]`",
+            "add [docs.fi] after the [docs] keys, with title, what, why, how_to_fix (and threshold when [docs] has one)",
+        );
+        return None;
+    };
+    let t = Table::new(v, "`[docs.fi]`", errs)?;
+    let title = req_text(&t, "title", errs);
+    let what = req_text(&t, "what", errs);
+    let why = req_text(&t, "why", errs);
+    let how_to_fix = req_text(&t, "how_to_fix", errs);
+    let threshold = match (english_threshold, t.has("threshold")) {
+        (true, false) => {
+            errs.push_help(
+                t.span.clone(),
+                "`[docs.fi]` is missing `threshold`",
+                "[docs] explains its threshold, so the Finnish texts must explain it too",
+            );
+            None
+        }
+        (false, true) => {
+            errs.push_help(
+                t.span_of("threshold"),
+                "`threshold` in `[docs.fi]` but not in `[docs]`",
+                "explain the threshold in both languages, or in neither",
+            );
+            t.mark("threshold");
+            None
+        }
+        _ => t.str("threshold", errs),
+    };
+    t.finish(LOCAL_DOCS_KEYS, errs);
+    Some(LocalDocs { title: title?, what: what?, why: why?, how_to_fix: how_to_fix?, threshold })
+}
+
+/// A required text that must say something: an empty `how_to_fix = ""` is as missing as none.
+fn req_text(t: &Table, key: &str, errs: &mut Errors) -> Option<String> {
+    let s = t.req_str(key, errs)?;
+    if s.trim().is_empty() {
+        errs.push(t.span_of(key), format!("`{key}` in {} is empty", t.what));
+        return None;
+    }
+    Some(s)
 }
 
 pub fn parse_limits(t: &Table, errs: &mut Errors) -> Limits {
@@ -231,4 +284,128 @@ fn parse_example(t: &Table, errs: &mut Errors) -> Option<Example> {
     let region = t.str("region", errs);
     t.finish(&["name", "expect", "tables", "region", "period", "classifications", "flagged", "failing"], errs);
     Some(Example { name: name?, expect: expect?, tables, region, period, classifications, flagged, failing })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Lang;
+
+    const DOCS: &str = r#"
+[docs]
+what = "Every event has an id."
+why = "Events without an id cannot be told apart."
+how_to_fix = "Export the event key of the source system as event_id."
+references = ["contract"]
+threshold = "None accepted."
+
+[docs.fi]
+title = "Tapahtumilla on tunniste"
+what = "Jokaisella tapahtumalla on tunniste."
+why = "Tunnisteettomia tapahtumia ei voi erottaa toisistaan."
+how_to_fix = "Vie lähdejärjestelmän tapahtuma-avain sarakkeeseen event_id."
+threshold = "Yhtään ei hyväksytä."
+"#;
+
+    const REST: &str = r#"
+[check]
+kind = "not-null"
+table = "activity"
+columns = ["event_id"]
+
+[[examples]]
+name = "filled"
+expect = "pass"
+[examples.tables]
+activity = """
+event_id
+e1
+"""
+
+[[examples]]
+name = "empty"
+expect = "fail"
+flagged = [2]
+[examples.tables]
+activity = """
+event_id,age
+,3
+"""
+"#;
+
+    fn text(docs: &str) -> String {
+        format!("id = \"event-id-missing\"\ntitle = \"Events have ids\"\nseverity = \"error\"\nperspectives = [\"quality\"]\n{docs}{REST}")
+    }
+
+    fn parse(docs: &str) -> Result<Rule, Vec<SpanError>> {
+        parse_rule(Path::new("rules/completeness/event-id-missing.toml"), "completeness", &text(docs))
+    }
+
+    fn messages(docs: &str) -> Vec<String> {
+        parse(docs).err().expect("the rule should not parse").into_iter().map(|e| e.message).collect()
+    }
+
+    #[test]
+    fn complete_docs_parse_into_both_languages() {
+        let r = parse(DOCS).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.title(Lang::En), "Events have ids");
+        assert_eq!(r.title(Lang::Fi), "Tapahtumilla on tunniste");
+        assert_eq!(r.docs.how_to_fix(Lang::En), "Export the event key of the source system as event_id.");
+        assert_eq!(r.docs.how_to_fix(Lang::Fi), "Vie lähdejärjestelmän tapahtuma-avain sarakkeeseen event_id.");
+        assert_eq!(r.docs.what(Lang::Fi), "Jokaisella tapahtumalla on tunniste.");
+        assert_eq!(r.docs.why(Lang::En), "Events without an id cannot be told apart.");
+        assert_eq!(r.docs.threshold(Lang::Fi), Some("Yhtään ei hyväksytä."));
+    }
+
+    #[test]
+    fn missing_keys_point_at_their_table() {
+        let docs = DOCS.replace("how_to_fix = \"Export the event key of the source system as event_id.\"\n", "");
+        let errs = parse(&docs).err().expect("must fail");
+        let e = errs.iter().find(|e| e.message == "`docs` is missing `how_to_fix`").unwrap_or_else(|| panic!("{errs:?}"));
+        assert_eq!(&text(&docs)[e.span.clone()], "[docs]");
+        let docs = DOCS.replace("title = \"Tapahtumilla on tunniste\"\n", "");
+        let errs = parse(&docs).err().expect("must fail");
+        let e = errs.iter().find(|e| e.message == "`[docs.fi]` is missing `title`").unwrap_or_else(|| panic!("{errs:?}"));
+        assert_eq!(&text(&docs)[e.span.clone()], "[docs.fi]");
+    }
+
+    #[test]
+    fn missing_finnish_texts_are_an_error() {
+        let docs = DOCS.split("[docs.fi]").next().unwrap().to_string();
+        let m = messages(&docs);
+        assert!(m.iter().any(|m| m.contains("missing its Finnish texts")), "{m:?}");
+    }
+
+    #[test]
+    fn every_finnish_text_is_required() {
+        for key in ["title", "what", "why", "how_to_fix"] {
+            let docs: String = DOCS
+                .split_inclusive('\n')
+                .scan(false, |in_fi, line| {
+                    *in_fi |= line.starts_with("[docs.fi]");
+                    Some(if *in_fi && line.starts_with(&format!("{key} = ")) { String::new() } else { line.to_string() })
+                })
+                .collect();
+            let m = messages(&docs);
+            assert!(m.contains(&format!("`[docs.fi]` is missing `{key}`")), "{key}: {m:?}");
+        }
+    }
+
+    #[test]
+    fn finnish_threshold_goes_with_the_english_one() {
+        let m = messages(&DOCS.replace("threshold = \"Yhtään ei hyväksytä.\"\n", ""));
+        assert!(m.iter().any(|m| m == "`[docs.fi]` is missing `threshold`"), "{m:?}");
+        let m = messages(&DOCS.replace("threshold = \"None accepted.\"\n", ""));
+        assert!(m.iter().any(|m| m == "`threshold` in `[docs.fi]` but not in `[docs]`"), "{m:?}");
+    }
+
+    #[test]
+    fn unknown_and_empty_keys_are_rejected() {
+        let m = messages(&DOCS.replace("title = ", "tittle = "));
+        assert!(m.iter().any(|m| m == "unknown key `tittle` in `[docs.fi]`"), "{m:?}");
+        let m = messages(&DOCS.replace("how_to_fix = \"Export the event key of the source system as event_id.\"", "how_to_fix = \"  \""));
+        assert!(m.iter().any(|m| m == "`how_to_fix` in `docs` is empty"), "{m:?}");
+        let m = messages(&DOCS.replace("[docs.fi]", "[docs.sv]"));
+        assert!(m.iter().any(|m| m == "unknown key `sv` in `docs`"), "{m:?}");
+    }
 }
