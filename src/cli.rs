@@ -223,27 +223,46 @@ fn accept_check(suite: &Suite, r: &mut report::PackageReport) {
     }
 }
 
-/// A size in bytes: a number with an optional K, M or G (binary multiples).
+/// A size in bytes: a number with an optional K, M or G (binary multiples); one too large
+/// for 64 bits is an error, never a wrapped small number.
 fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m = match c.to_ascii_uppercase() {
-                'K' => 1u64 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                _ => return Err(format!("`{s}`: the unit must be K, M or G")),
-            };
-            (&t[..i], m)
+    crate::package::limits::parse_size(s)
+}
+
+/// Refuses an `--output` that would write into a package being validated (a folder's
+/// files, or the .zip itself), so a report can never overwrite the data it judges.
+fn output_outside_packages(output: &Path, packages: &[PathBuf]) -> Result<(), UsageError> {
+    // The file may not exist yet: its folder is resolved, links and `..` included.
+    let resolved = match output.canonicalize() {
+        Ok(p) => p,
+        Err(_) => {
+            let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            match (parent.canonicalize(), output.file_name()) {
+                (Ok(dir), Some(name)) => dir.join(name),
+                // Nowhere to write: the write itself will say so.
+                _ => return Ok(()),
+            }
         }
-        _ => (t, 1),
     };
-    num.trim().parse::<u64>().map(|n| n * mult).map_err(|_| format!("`{s}` is not a size such as 64M or 1G"))
+    for package in packages {
+        let Ok(root) = package.canonicalize() else { continue };
+        if resolved == root || (root.is_dir() && resolved.starts_with(&root)) {
+            return Err(UsageError(format!(
+                "--output {} is inside the package {} being validated; write the report outside the package",
+                output.display(),
+                package.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub fn run(cli: Cli) -> Result<i32, UsageError> {
     match cli.command {
         Command::Validate { packages, suite, format, output, samples, batch_over, batch_size, sources } => {
+            if let Some(out) = &output {
+                output_outside_packages(out, &packages)?;
+            }
             let batching = Batching { over_bytes: batch_over, batch_bytes: batch_size.max(1) as usize };
             let report = validate(&packages, &suite, &sources, samples, Some(batching))?;
             let text = match format {

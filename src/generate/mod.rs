@@ -151,10 +151,8 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let has_split = list.get("2556").is_some();
     let pop2020: BTreeMap<String, f64> = embedded_csv(POP_2020).into_iter().map(|r| (r[0].clone(), r[3].parse().unwrap_or(0.0))).collect();
     // JHS 159: the business ID without its hyphen, as an OID arc without a leading zero.
-    let ytunnus: BTreeMap<String, String> = embedded_csv(YTUNNUS)
-        .into_iter()
-        .map(|r| (r[0].clone(), r[2].replace('-', "").trim_start_matches('0').to_string()))
-        .collect();
+    let ytunnus: BTreeMap<String, String> =
+        embedded_csv(YTUNNUS).into_iter().map(|r| (r[0].clone(), r[2].replace('-', "").trim_start_matches('0').to_string())).collect();
     let county_total = registry.figures(HVA_POPULATION).and_then(|f| f.values.get(&o.region).copied()).unwrap_or(100_000.0);
     let weights: Vec<f64> = munis.iter().map(|m| pop2020.get(m).copied().unwrap_or(1000.0)).collect();
     let scale = county_total / weights.iter().sum::<f64>();
