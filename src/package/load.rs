@@ -320,6 +320,17 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
 }
 
 fn load_parquet(spec: &'static TableSpec, path: &Path, file: &str, ctx: &mut LoadContext) -> PolarsResult<Option<Table>> {
+    // The footer is judged before polars decodes a page: a corrupt count there is an
+    // allocation of exabytes, which aborts the process (no panic to catch).
+    let metadata = ParquetReader::new(std::fs::File::open(path)?).get_metadata()?.clone();
+    if let Some(why) = implausible_parquet(&metadata, std::fs::metadata(path)?.len()) {
+        ctx.problems.push(
+            InputProblem::error(ProblemCode::FileUnparsable, file, format!("cannot be read: the Parquet footer is corrupt ({why})"))
+                .table(spec.name)
+                .help("write the file again; check that it was copied whole"),
+        );
+        return Ok(None);
+    }
     let mut lf = LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), Default::default())?;
     let schema = lf.collect_schema()?;
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
@@ -354,6 +365,37 @@ fn load_parquet(spec: &'static TableSpec, path: &Path, file: &str, ctx: &mut Loa
     }
     lf = lf.with_row_index(LINE, Some(1));
     finish(spec, lf, typed, file, "row", present, ctx).map(Some)
+}
+
+/// Why a Parquet footer cannot describe the file it ends, if it cannot: value and row
+/// counts that no file of this size holds (each is an allocation when the column is read),
+/// or column chunks that lie outside the file.
+pub(crate) fn implausible_parquet(metadata: &polars::io::parquet::read::FileMetadata, file_len: u64) -> Option<String> {
+    // However well a column compresses, a row of the contract takes more than 1/1024 of a
+    // byte (a run of 1 000 equal values in one byte); a corrupt count is usually 2^40 or more.
+    let most_rows = file_len.saturating_mul(1024);
+    let mut total = 0u64;
+    for (i, group) in metadata.row_groups.iter().enumerate() {
+        let rows = group.num_rows() as u64;
+        total = total.saturating_add(rows);
+        if total > most_rows {
+            return Some(format!("it claims {total} rows by row group {}, in a file of {file_len} bytes", i + 1));
+        }
+        for chunk in group.parquet_columns() {
+            let values = chunk.num_values();
+            // A flat column has one value (or null) per row; nested ones more, never 1024 times.
+            if values < 0 || values as u64 > rows.max(1).saturating_mul(1024) {
+                return Some(format!("row group {} of {rows} rows claims {values} values in a column", i + 1));
+            }
+            // Computed here: polars' own `byte_range` unwraps an overflowing sum.
+            let start = chunk.dictionary_page_offset().unwrap_or(chunk.data_page_offset());
+            let len = chunk.compressed_size();
+            if start < 0 || len < 0 || (start as u64).checked_add(len as u64).is_none_or(|end| end > file_len) {
+                return Some(format!("a column chunk of row group {} lies outside the file", i + 1));
+            }
+        }
+    }
+    None
 }
 
 /// Reports missing, unknown and duplicate columns; returns the contract columns present,
@@ -493,7 +535,7 @@ fn type_columns(
             (ColType::String, _) => r.cast(DataType::String),
             (ColType::Date, true) => parse_date(r.clone(), 10),
             (ColType::Month, true) => parse_date(concat_str([r.clone(), lit("-01")], "", false), 10).and_then_len_check(r, 7),
-            (ColType::Date | ColType::Month, false) => r.cast(DataType::Date),
+            (ColType::Date | ColType::Month, false) => within_years(r.cast(DataType::Date)),
             (ColType::Integer, true) => r.str().strip_chars(lit(NULL)).cast(DataType::Int64),
             (ColType::Integer, false) => r.cast(DataType::Int64),
             (ColType::Number, true) => {
@@ -508,10 +550,20 @@ fn type_columns(
             }
             (ColType::Number, false) => finite(r.cast(DataType::Float64)),
         };
-        let checked = from_text || ty == ColType::Number;
+        let checked = from_text || ty == ColType::Number || ty.is_temporal();
         out.push(Typed { column: name.clone(), ty, raw, parsed, from_text, checked, zoned, decimal_comma: format(name).decimal_comma });
     }
     out
+}
+
+/// The date where it lies in years 1–9999: a Parquet date column can hold any 32-bit day
+/// number, and one outside the calendar's range would panic wherever it is shown.
+fn within_years(date: Expr) -> Expr {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+    let day = |y| chrono::NaiveDate::from_ymd_opt(y, if y == 1 { 1 } else { 12 }, if y == 1 { 1 } else { 31 }).expect("a date");
+    let (first, last) = ((day(1) - epoch).num_days() as i32, (day(9999) - epoch).num_days() as i32);
+    let days = date.clone().to_physical();
+    when(days.clone().gt_eq(lit(first)).and(days.lt_eq(lit(last)))).then(date).otherwise(lit(NULL).cast(DataType::Date))
 }
 
 /// The number where it is finite: `1e400` (read as infinity), `inf` and `NaN` are not
@@ -601,11 +653,12 @@ pub(crate) fn type_frame(lf: LazyFrame, typed: &[Typed], present: &[String]) -> 
         for t in &checked {
             let raw = col(format!("{RAW_PREFIX}{}", t.column).as_str());
             let bad = raw.clone().is_not_null().and(col(t.column.as_str()).is_null());
-            // The values that failed, as text: a number column stored as numbers (an
-            // infinity, a NaN) is cast where it failed only.
+            // The values that failed, as text: a column stored as numbers or dates (an
+            // infinity, a day outside the calendar) is cast where it failed only, as its
+            // stored number (a date outside the calendar cannot be written as one).
             let failed = match t.from_text {
                 true => raw.filter(bad.clone()),
-                false => raw.filter(bad.clone()).cast(DataType::String),
+                false => raw.filter(bad.clone()).to_physical().cast(DataType::String),
             };
             stats.push(bad.clone().sum().alias(format!("n{}", stats.len())));
             stats.push(col(LINE).filter(bad).head(Some(SAMPLES)).implode(true).alias(format!("l{}", stats.len())));
