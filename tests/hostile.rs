@@ -947,3 +947,102 @@ fn parquet_dictionary_of_the_wrong_length_is_an_unreadable_file() {
 fn parquet_page_that_asks_for_exabytes_is_an_unreadable_file() {
     corrupt_parquet("costs", "costs-allocation-abort.parquet", "file-unparsable", "cannot be read");
 }
+
+// ---------------------------------------------------------------------------------------
+// One batch: the coordinator opens 22 packages together; a hostile one is that package's
+// input error, and every other package's report is what it is without it.
+
+/// `validate --format json` of many packages: the exit code and each package's report.
+fn batch(packages: &[String]) -> (i32, Vec<Value>) {
+    let mut args = vec!["validate", "--format", "json"];
+    args.extend(packages.iter().map(String::as_str));
+    let run = sotecheck(&args);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}): {}", run.stderr));
+    (run.code, report["packages"].as_array().unwrap().clone())
+}
+
+fn regions(s: &Scratch) -> Vec<String> {
+    let run = sotecheck(&["generate", "--all-regions", "--rows", "2200", "--out", &s.str("regions")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut packages: Vec<String> =
+        std::fs::read_dir(s.path("regions")).unwrap().map(|e| e.unwrap().path().to_str().unwrap().to_string()).collect();
+    packages.sort();
+    assert_eq!(packages.len(), 22);
+    packages
+}
+
+/// Replaces packages of a clean 22-region batch by `hostile` (position, package, the
+/// error code it must get) and asserts that the others' reports are unchanged.
+fn batch_with(s: &Scratch, hostile: Vec<(usize, String, &str)>) {
+    let mut packages = regions(s);
+    let (code, clean) = batch(&packages);
+    assert_ne!(code, 2, "the generated regions read without input errors");
+    for (at, package, _) in &hostile {
+        packages[*at] = package.clone();
+    }
+    let (code, reports) = batch(&packages);
+    assert_eq!(code, 2);
+    assert_eq!(reports.len(), 22, "a report for every package");
+    for (i, report) in reports.iter().enumerate() {
+        match hostile.iter().find(|(at, _, _)| *at == i) {
+            Some((_, package, expected)) => {
+                assert_eq!(report["verdict"], "input-error", "{package}");
+                let codes: Vec<String> = errors(report).into_iter().map(|e| e.code).collect();
+                assert_eq!(codes, vec![expected.to_string()], "{package}");
+            }
+            None => assert_eq!(report, &clean[i], "{} changed beside hostile packages", packages[i]),
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn batch_of_22_with_hostile_packages_reports_the_others() {
+    let s = Scratch::new("batch");
+    let (_f, fifo) = good_copy("batch-fifo");
+    std::fs::remove_file(fifo.join("datapackage.json")).unwrap();
+    mkfifo(&fifo.join("datapackage.json"));
+    let (_p, parquet) = with_parquet("costs", "costs-bitmap-bounds.parquet");
+    let (_d, dates) = with_parquet("activity", "activity-date-out-of-range.parquet");
+    let (_r, record) = good_copy("batch-record");
+    let path = record.join("staff.csv");
+    let header = std::fs::read_to_string(&path).unwrap().lines().next().unwrap().to_string() + "\n";
+    std::fs::write(&path, &header).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(header.len() as u64 + (3 << 30)).unwrap();
+    let path = |p: &PathBuf| p.to_str().unwrap().to_string();
+    batch_with(
+        &s,
+        vec![
+            (1, case("path-parent-escape"), "path-outside-package"),
+            (3, case("zip-bomb-ratio.zip"), "limit-exceeded"),
+            (5, case("ragged-row"), "file-unparsable"),
+            (8, case("zip-slip.zip"), "path-outside-package"),
+            (10, path(&fifo), "file-not-regular"),
+            (12, path(&parquet), "file-unparsable"),
+            (14, path(&dates), "value-unparsable"),
+            (16, case("resource-duplicate-name"), "descriptor-invalid"),
+            (18, path(&record), "limit-exceeded"),
+            (20, case("amount-infinite"), "value-unparsable"),
+            (21, case("zip-symlink-entry.zip"), "file-not-regular"),
+        ],
+    );
+}
+
+#[test]
+#[ignore = "engine-side fix by the lead"]
+fn batch_of_22_with_a_date_that_panicked_reports_the_others() {
+    let s = Scratch::new("batch-engine");
+    let mut packages = regions(&s);
+    let (_, clean) = batch(&packages);
+    packages[7] = case("date-year-1500");
+    packages[15] = case("date-year-2525");
+    let (code, reports) = batch(&packages);
+    assert_eq!(code, 1, "gate failures, no panic");
+    assert_eq!(reports.len(), 22);
+    for i in (0..22).filter(|i| ![7, 15].contains(i)) {
+        assert_eq!(reports[i], clean[i]);
+    }
+    for i in [7, 15] {
+        assert_eq!(reports[i]["verdict"], "gate-failed");
+    }
+}
