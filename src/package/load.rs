@@ -251,7 +251,11 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
             InputProblem::error(
                 ProblemCode::LimitExceeded,
                 file,
-                format!("the header has {} columns; at most {} are read, so the table is not read", names.len(), Limits::get().csv_columns),
+                format!(
+                    "the header has {} columns, more than the {} a table may have; the table is not read",
+                    names.len(),
+                    Limits::get().csv_columns
+                ),
             )
             .table(spec.name)
             .line(1)
