@@ -1046,3 +1046,36 @@ fn batch_of_22_with_a_date_that_panicked_reports_the_others() {
         assert_eq!(reports[i]["verdict"], "gate-failed");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// CSV found by mutation (fuzz/README.md): a quote in the middle of the last record, which
+// never closes. The record scan counted no record where polars reads one (a debug
+// assertion, a panic in tests, stopped the run); read whole, polars failed with a row
+// count and no line. It is now one problem, with its line, both ways.
+
+#[test]
+fn csv_quote_that_never_closes_names_its_line() {
+    let (_s, pkg) = good_copy("unclosed-quote");
+    let path = pkg.join("population.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last = text.lines().count();
+    let broken = text.trim_end().rsplit_once('\n').map(|(head, tail)| format!("{head}\n{}\n", tail.replacen("20", "20\"", 1))).unwrap();
+    std::fs::write(&path, broken).unwrap();
+    for extra in [&[][..], &["--batch-over", "0", "--batch-size", "4K"][..]] {
+        let (run, report) = validate_env(pkg.to_str().unwrap(), extra, &[]);
+        let e = refused(&run, &report, "file-unparsable", &format!("the record at line {last} opens a quote that is never closed"));
+        assert_eq!(e.line, Some(last as u64), "{extra:?}");
+    }
+}
+
+#[test]
+fn csv_mutated_population_from_the_fuzzer_is_an_input_error() {
+    let (_s, pkg) = good_copy("fuzz-population");
+    std::fs::copy(Path::new(ROOT).join("fixtures/hostile/fuzz-regressions/population-unclosed-quote.csv"), pkg.join("population.csv"))
+        .unwrap();
+    for extra in [&[][..], &["--batch-over", "0", "--batch-size", "4K"][..]] {
+        let (run, _) = validate_env(pkg.to_str().unwrap(), extra, &[]);
+        assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{extra:?}: {}", run.stderr);
+    }
+}

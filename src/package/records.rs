@@ -110,6 +110,8 @@ pub(crate) struct RecordCheck {
     pub ragged: Option<(u64, usize)>,
     /// The first record longer than `max_record`: its line, and its bytes as far as seen.
     pub oversized: Option<(u64, usize)>,
+    /// The line of a record whose quote is never closed (the file ends inside it).
+    pub unclosed: Option<u64>,
 }
 
 impl RecordCheck {
@@ -127,16 +129,22 @@ impl RecordCheck {
         // both kinds cancel out (polars still rejects the long one then, without a line):
         // two counts at memory speed settle it for most pieces. With quotes, the same two
         // counts of what lies outside them.
-        let (delimiters, newlines, longest) = if memchr::memchr(quote, piece).is_none() {
+        let (delimiters, newlines, longest, trailing, open) = if memchr::memchr(quote, piece).is_none() {
             let count = |byte: u8| piece.iter().map(|&b| (b == byte) as usize).sum::<usize>();
             let longest = if longer_line(piece, self.max_record) { usize::MAX } else { 0 };
-            (count(delimiter), count(b'\n'), longest)
+            (count(delimiter), count(b'\n'), longest, piece.last().is_some_and(|&b| b != b'\n'), false)
         } else {
             outside_quotes(piece, delimiter, quote)
         };
-        let records = newlines + usize::from(piece.last().is_some_and(|&b| b != b'\n'));
+        // A last record without its newline is a record too; so is one whose quote never
+        // closes, however it ends (polars reads it as a row).
+        let records = newlines + usize::from(trailing);
         if longest > self.max_record {
             self.find_oversized(piece, quote, first_line);
+        } else if open {
+            // Pieces end outside quotes unless the file does: its last record opens a quote
+            // that nothing closes, and the rest of the file is read as one value.
+            self.unclosed = Some(first_line + records as u64 - 1);
         }
         if self.stopped() {
             return records as u64;
@@ -173,7 +181,7 @@ impl RecordCheck {
 
     /// Whether a record was found that stops the table from being read.
     pub fn stopped(&self) -> bool {
-        self.ragged.is_some() || self.oversized.is_some()
+        self.ragged.is_some() || self.oversized.is_some() || self.unclosed.is_some()
     }
 
     /// The first record of `piece` longer than the limit, walked byte by byte (only once
@@ -217,6 +225,18 @@ impl RecordCheck {
                     "a record this long is usually a missing line break or a quote that is never closed; if it is genuine, \
                      raise the limit with the environment variable SOTECHECK_CSV_MAX_RECORD (docs/package-format.md, Limits)",
                 ),
+            );
+        }
+        if let Some(line) = self.unclosed {
+            return Some(
+                InputProblem::error(
+                    ProblemCode::FileUnparsable,
+                    file,
+                    format!("the record at line {line} opens a quote that is never closed; the table is not read"),
+                )
+                .table(table)
+                .line(line)
+                .help("a quote inside a value must be doubled (`\"\"`), and a quoted value must end with a quote"),
             );
         }
         let (line, fields) = self.ragged?;
@@ -280,11 +300,12 @@ fn longer_line(piece: &[u8], max: usize) -> bool {
     false
 }
 
-/// Delimiters and newlines outside quotes in `piece` (which starts outside quotes), and the
-/// longest record (bytes between those newlines), 64 bytes at a time: each byte class
+/// Delimiters and newlines outside quotes in `piece` (which starts outside quotes), the
+/// longest record (bytes between those newlines), and whether bytes follow the last of
+/// them, 64 bytes at a time: each byte class
 /// becomes a bit mask, and the quoted stretch is the running parity of the quote bits (a
 /// prefix XOR), carried from block to block.
-fn outside_quotes(piece: &[u8], delimiter: u8, quote: u8) -> (usize, usize, usize) {
+fn outside_quotes(piece: &[u8], delimiter: u8, quote: u8) -> (usize, usize, usize, bool, bool) {
     #[cfg(target_arch = "x86_64")]
     fn mask(block: &[u8; 64], byte: u8) -> u64 {
         use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
@@ -351,7 +372,7 @@ fn outside_quotes(piece: &[u8], delimiter: u8, quote: u8) -> (usize, usize, usiz
         block[..rest.len()].copy_from_slice(rest);
         count(&block, rest.len());
     }
-    (delimiters, newlines, longest.max(run))
+    (delimiters, newlines, longest.max(run), run > 0, carry != 0)
 }
 
 /// Fields and end (its final newline, or the end of `buf`) of the record starting at
@@ -378,8 +399,9 @@ fn quoted_record(buf: &[u8], start: usize, delimiter: u8, quote: u8) -> (usize, 
 mod tests {
     use super::{boundary_near, record_boundary, RecordCheck};
 
-    /// The longest record of `piece`, byte by byte.
-    fn longest_record(piece: &[u8]) -> usize {
+    /// The longest record of `piece` and the bytes after its last newline outside quotes,
+    /// byte by byte.
+    fn longest_record(piece: &[u8]) -> (usize, usize) {
         let (mut quoted, mut run, mut longest) = (false, 0usize, 0usize);
         for &b in piece {
             match b {
@@ -394,7 +416,7 @@ mod tests {
                 _ => run += 1,
             }
         }
-        longest.max(run)
+        (longest.max(run), run)
     }
 
     #[test]
@@ -440,8 +462,14 @@ mod tests {
                     _ => {}
                 }
             }
-            let longest = longest_record(&piece);
-            assert_eq!(super::outside_quotes(&piece, b',', b'"'), (delimiters, newlines, longest), "{:?}", String::from_utf8_lossy(&piece));
+            let (longest, tail) = longest_record(&piece);
+            let quoted = piece.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+            assert_eq!(
+                super::outside_quotes(&piece, b',', b'"'),
+                (delimiters, newlines, longest, tail > 0, quoted),
+                "{:?}",
+                String::from_utf8_lossy(&piece)
+            );
         }
     }
 
@@ -496,6 +524,12 @@ mod limit_tests {
         let p = quoted.stop("activity", "activity.csv").unwrap();
         assert_eq!(p.code.as_str(), "limit-exceeded");
         assert!(p.message.starts_with("the record at line 4 is longer than 8 bytes"), "{}", p.message);
+
+        let mut unclosed = RecordCheck::new(5, 1 << 20);
+        let found = unclosed.scan(b"2025,091,99,2,187\n20\"25,091,100,2,150\n", b',', b'"', 2);
+        assert_eq!(found, 2, "a quote that never closes ends a record too, as polars reads it");
+        assert_eq!(unclosed.unclosed, Some(3));
+        assert!(unclosed.stop("population", "population.csv").unwrap().message.contains("line 3 opens a quote that is never closed"));
 
         let mut plain = RecordCheck::new(2, 8);
         plain.scan(b"a,b\nc,d\n0123456789,x\n", b',', b'"', 2);
