@@ -389,22 +389,38 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
     Lang::parse(s).ok_or_else(|| format!("`{s}`: the language is `fi` or `en`"))
 }
 
-/// A size in bytes: a number with an optional K, M or G (binary multiples).
+/// A size in bytes: a number with an optional K, M or G (binary multiples); one too large
+/// for 64 bits is an error, never a wrapped small number.
 fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m = match c.to_ascii_uppercase() {
-                'K' => 1u64 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                _ => return Err(format!("`{s}`: the unit must be K, M or G")),
-            };
-            (&t[..i], m)
+    crate::package::limits::parse_size(s)
+}
+
+/// Refuses an `--output` that would write into a package being validated (a folder's
+/// files, or the .zip itself), so a report can never overwrite the data it judges.
+fn output_outside_packages(output: &Path, packages: &[PathBuf]) -> Result<(), UsageError> {
+    // The file may not exist yet: its folder is resolved, links and `..` included.
+    let resolved = match output.canonicalize() {
+        Ok(p) => p,
+        Err(_) => {
+            let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            match (parent.canonicalize(), output.file_name()) {
+                (Ok(dir), Some(name)) => dir.join(name),
+                // Nowhere to write: the write itself will say so.
+                _ => return Ok(()),
+            }
         }
-        _ => (t, 1),
     };
-    num.trim().parse::<u64>().map(|n| n * mult).map_err(|_| format!("`{s}` is not a size such as 64M or 1G"))
+    for package in packages {
+        let Ok(root) = package.canonicalize() else { continue };
+        if resolved == root || (root.is_dir() && resolved.starts_with(&root)) {
+            return Err(UsageError(format!(
+                "the report file {} is inside the package {} being validated; write reports outside the package",
+                output.display(),
+                package.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub fn run(cli: Cli) -> Result<i32, UsageError> {
@@ -432,8 +448,10 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             }
             let mut files: Vec<(Format, PathBuf)> = output.iter().map(|o| (format, o.clone())).collect();
             files.extend(reports);
-            // A report that cannot be written is known before the packages are read.
+            // A report that cannot be written, or would overwrite a package's own files, is
+            // known before the packages are read.
             for (_, f) in &files {
+                output_outside_packages(f, &packages)?;
                 let dir = f.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 if !dir.is_dir() {
                     return Err(UsageError(format!("cannot write {}: the folder {} does not exist", f.display(), dir.display())));

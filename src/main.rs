@@ -13,6 +13,11 @@ fn main() {
             std::process::exit(if e.use_stderr() { 3 } else { 0 });
         }
     };
+    // A limit set to something unreadable is refused before any package is opened.
+    if let Err(e) = sotecheck::package::limits::Limits::from_env() {
+        eprintln!("error: {e}");
+        std::process::exit(3);
+    }
     let code = match sotecheck::cli::run(cli) {
         Ok(code) => code,
         Err(sotecheck::cli::UsageError(msg)) => {

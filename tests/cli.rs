@@ -243,7 +243,7 @@ fn explain_language_follows_the_locale_unless_given() {
     let r = sotecheck_env(&["explain", "identity-code-leak", "--lang", "en"], &[("LANG", "fi_FI.UTF-8")]);
     assert!(r.stdout.contains("\nHow to fix\n"), "--lang en overrides the locale: {}", r.stdout);
     let r = sotecheck(&["explain", "identity-code-leak", "--lang", "sv"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 3, "a usage error");
     assert!(r.stderr.contains("`fi` or `en`"), "{}", r.stderr);
 }
 

@@ -176,6 +176,7 @@ pub fn parse(text: &str, registry: &Registry, problems: &mut Vec<InputProblem>) 
             );
         }
     }
+    resource_problems(&raw.resources, problems);
     if problems.len() > before {
         return None;
     }
@@ -188,4 +189,71 @@ pub fn parse(text: &str, registry: &Registry, problems: &mut Vec<InputProblem>) 
         classifications,
         resources: raw.resources,
     })
+}
+
+/// Resources that cannot be read unambiguously: too many, a name given twice (which one is
+/// the table?), or a thousands separator equal to the decimal mark (is `1,500` one and a half
+/// or fifteen hundred?).
+fn resource_problems(resources: &[Resource], problems: &mut Vec<InputProblem>) {
+    if resources.len() > super::limits::RESOURCES {
+        problems.push(
+            InputProblem::error(
+                ProblemCode::LimitExceeded,
+                FILE,
+                format!("the descriptor lists {} resources; at most {} are read", resources.len(), super::limits::RESOURCES),
+            )
+            .help("a package has one resource per table of the contract (activity, costs, staff, population, service_map)"),
+        );
+        return;
+    }
+    for (i, res) in resources.iter().enumerate() {
+        if let Some(first) = resources[..i].iter().position(|r| r.name == res.name) {
+            problems.push(
+                InputProblem::error(
+                    ProblemCode::DescriptorInvalid,
+                    FILE,
+                    format!(
+                        "resources {} and {} are both named `{}` (`{}` and `{}`); which one is the table is ambiguous",
+                        first + 1,
+                        i + 1,
+                        res.name,
+                        resources[first].path,
+                        res.path
+                    ),
+                )
+                .help("give each table one resource: remove the other, or name it as the table it holds"),
+            );
+        }
+        let dialect = (res.dialect.decimal_char.as_deref(), res.dialect.group_char.as_deref());
+        let mut clashes = vec![("the dialect".to_string(), dialect)];
+        for f in res.schema.iter().flat_map(|s| &s.fields) {
+            if f.decimal_char.is_some() || f.group_char.is_some() {
+                // A field's own mark, or the dialect's where it declares only the other.
+                clashes.push((
+                    format!("field `{}`", f.name),
+                    (f.decimal_char.as_deref().or(dialect.0), f.group_char.as_deref().or(dialect.1)),
+                ));
+            }
+        }
+        for (place, (decimal, group)) in clashes {
+            let decimal = decimal.unwrap_or(".");
+            if group.is_some_and(|g| !g.is_empty() && g == decimal) {
+                problems.push(
+                    InputProblem::error(
+                        ProblemCode::DescriptorInvalid,
+                        FILE,
+                        format!(
+                            "resource `{}`: {place} declares `{decimal}` both as the decimal mark and as the thousands separator (groupChar)",
+                            res.name
+                        ),
+                    )
+                    .help(if decimal == "." {
+                        "for Finnish numbers such as 1.620,50 declare \"decimalChar\": \",\" with \"groupChar\": \".\"; decimalChar defaults to \".\""
+                    } else {
+                        "declare different characters, e.g. \"decimalChar\": \",\" with \"groupChar\": \" \" (1 620,50)"
+                    }),
+                );
+            }
+        }
+    }
 }

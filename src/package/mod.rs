@@ -4,10 +4,13 @@
 
 pub mod contract;
 pub mod descriptor;
+pub mod limits;
 pub mod load;
+pub mod paths;
 pub mod problem;
 pub mod records;
 pub mod stream;
+mod zip;
 
 use crate::codelist::Registry;
 use chrono::NaiveDate;
@@ -75,13 +78,14 @@ impl Package {
                 return pkg;
             }
         };
-        let root = if path.is_dir() {
+        let limits = limits::Limits::get();
+        let folder = if path.is_dir() {
             path.to_path_buf()
         } else if path.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
-            match unzip(path, &scratch.0) {
+            match zip::unzip(path, &scratch.0, &source, &limits) {
                 Ok(r) => r,
-                Err(e) => {
-                    pkg.problems.push(InputProblem::error(ProblemCode::PackageUnreadable, &source, format!("cannot read the .zip: {e}")));
+                Err(p) => {
+                    pkg.problems.push(p);
                     return pkg;
                 }
             }
@@ -93,21 +97,28 @@ impl Package {
             );
             return pkg;
         };
-        let desc_path = root.join(descriptor::FILE);
-        let text = match std::fs::read_to_string(&desc_path) {
-            Ok(t) => t,
+        let root = match paths::Root::new(&folder) {
+            Ok(r) => r,
             Err(e) => {
-                pkg.problems.push(
-                    InputProblem::error(ProblemCode::DescriptorInvalid, descriptor::FILE, format!("cannot read datapackage.json: {e}"))
-                        .help("a package folder must hold a datapackage.json descriptor"),
-                );
+                pkg.problems.push(InputProblem::error(
+                    ProblemCode::PackageUnreadable,
+                    &source,
+                    format!("cannot open the package folder: {e}"),
+                ));
+                return pkg;
+            }
+        };
+        let text = match read_descriptor(&root) {
+            Ok(t) => t,
+            Err(p) => {
+                pkg.problems.push(*p);
                 return pkg;
             }
         };
         let Some(desc) = descriptor::parse(&text, registry, &mut pkg.problems) else {
             return pkg;
         };
-        let mut ctx = load::LoadContext { root: &root, scratch: &scratch.0, problems: &mut pkg.problems, batching };
+        let mut ctx = load::LoadContext { root: root.path(), scratch: &scratch.0, problems: &mut pkg.problems, batching };
         for res in &desc.resources {
             if contract::table(&res.name).is_none() {
                 ctx.problems.push(
@@ -169,24 +180,39 @@ impl Drop for Scratch {
     }
 }
 
-/// Extracts a .zip and returns the folder holding datapackage.json (the zip's root or its
-/// single top folder).
-fn unzip(path: &Path, scratch: &Path) -> Result<PathBuf, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
-    let out = scratch.join("zip");
-    archive.extract(&out).map_err(|e| e.to_string())?;
-    if out.join(descriptor::FILE).is_file() {
-        return Ok(out);
+/// The descriptor's text, read only if it is a regular file inside the package and not
+/// larger than [`limits::DESCRIPTOR_BYTES`].
+fn read_descriptor(root: &paths::Root) -> Result<String, Box<InputProblem>> {
+    let path = root.file(descriptor::FILE).map_err(|r| {
+        let p = r.problem("the descriptor", descriptor::FILE);
+        Box::new(if p.code == ProblemCode::FileMissing {
+            InputProblem::error(ProblemCode::DescriptorInvalid, descriptor::FILE, "cannot read datapackage.json: it is not in the package")
+                .help("a package folder must hold a datapackage.json descriptor")
+        } else {
+            p
+        })
+    })?;
+    let cannot = |e: std::io::Error| {
+        Box::new(
+            InputProblem::error(ProblemCode::DescriptorInvalid, descriptor::FILE, format!("cannot read datapackage.json: {e}"))
+                .help("a package folder must hold a datapackage.json descriptor"),
+        )
+    };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(&path).map_err(cannot)?, limits::DESCRIPTOR_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(cannot)?;
+    if bytes.len() as u64 > limits::DESCRIPTOR_BYTES {
+        return Err(Box::new(
+            InputProblem::error(
+                ProblemCode::LimitExceeded,
+                descriptor::FILE,
+                format!("datapackage.json is larger than {}; a descriptor is a few kilobytes", limits::bytes(limits::DESCRIPTOR_BYTES)),
+            )
+            .help("the descriptor names the tables; the data belongs in the tables' files"),
+        ));
     }
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&out)
-        .map_err(|e| e.to_string())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join(descriptor::FILE).is_file())
-        .collect();
-    match dirs.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err("no datapackage.json at its root or in a top folder".into()),
-        _ => Err("more than one folder with a datapackage.json".into()),
-    }
+    String::from_utf8(bytes).map_err(|e| cannot(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }

@@ -33,6 +33,11 @@ pub enum ProblemCode {
     TableMissing,
     /// A resource's file does not exist.
     FileMissing,
+    /// A path leaves the package: absolute, `..` out of its folder, a symbolic link out,
+    /// or a .zip entry that would be written outside it (zip-slip).
+    PathOutsidePackage,
+    /// A path names a folder, FIFO, device or symbolic link (in a .zip), not a regular file.
+    FileNotRegular,
     /// A resource names a table the contract does not know; it is ignored.
     ResourceUnknown,
     /// A resource's `format` or `encoding` is not supported.
@@ -43,6 +48,8 @@ pub enum ProblemCode {
     DelimiterMismatch,
     /// The file could not be parsed (ragged rows, broken quoting, corrupt Parquet).
     FileUnparsable,
+    /// A file is larger, longer or wider than a documented limit (docs/package-format.md).
+    LimitExceeded,
     /// CSV records with fewer fields than the header; the missing fields read as empty.
     FieldsMissing,
     /// A required column is absent.
@@ -76,11 +83,14 @@ impl ProblemCode {
         ProblemCode::ClassificationUnknown,
         ProblemCode::TableMissing,
         ProblemCode::FileMissing,
+        ProblemCode::PathOutsidePackage,
+        ProblemCode::FileNotRegular,
         ProblemCode::ResourceUnknown,
         ProblemCode::FormatUnsupported,
         ProblemCode::EncodingInvalid,
         ProblemCode::DelimiterMismatch,
         ProblemCode::FileUnparsable,
+        ProblemCode::LimitExceeded,
         ProblemCode::FieldsMissing,
         ProblemCode::ColumnMissing,
         ProblemCode::ColumnUnknown,
@@ -152,5 +162,39 @@ impl InputProblem {
     pub fn help(mut self, h: impl Into<String>) -> Self {
         self.help = Some(h.into());
         self
+    }
+}
+
+/// An input problem that stops a reader, carried through `std::io::Error` (and so through
+/// `PolarsError`), so that a scan which meets a ragged or overlong record deep inside can
+/// end with the problem itself, line and all, instead of a bare message.
+#[derive(Debug)]
+pub(crate) struct Stop(pub InputProblem);
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl Stop {
+    pub(crate) fn io(problem: InputProblem) -> std::io::Error {
+        std::io::Error::other(Stop(problem))
+    }
+
+    /// The problem a reader stopped with, if `e` carries one.
+    pub(crate) fn carried(e: &polars::prelude::PolarsError) -> Option<InputProblem> {
+        let mut e = e;
+        loop {
+            match e {
+                polars::prelude::PolarsError::IO { error, .. } => {
+                    return error.get_ref().and_then(|inner| inner.downcast_ref::<Stop>()).map(|s| s.0.clone())
+                }
+                polars::prelude::PolarsError::Context { error, .. } => e = error,
+                _ => return None,
+            }
+        }
     }
 }

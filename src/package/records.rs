@@ -1,8 +1,11 @@
 //! CSV records as bytes, before polars parses them: where a piece of a file can be cut (after
-//! a newline outside quotes) and which records have fewer fields than the header. Polars
-//! reads a short record's missing fields as empty, which would pass the rules unseen, so
-//! they are found here, by a scan that costs a fraction of the parse.
+//! a newline outside quotes), which records have fewer fields than the header, more than
+//! it, or more bytes than the record limit. Polars reads a short record's missing fields as
+//! empty, which would pass the rules unseen, rejects a long one without saying where, and
+//! would hold a record of gigabytes whole; all three are found here, by a scan that costs a
+//! fraction of the parse.
 
+use super::limits::bytes;
 use super::problem::{InputProblem, ProblemCode};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -26,12 +29,14 @@ pub(crate) fn record_boundary(buf: &[u8], quote: u8) -> Option<usize> {
 }
 
 /// Calls `each` with consecutive pieces of the file from `start`, each ending at a record
-/// boundary and holding about `piece_bytes` (at least one record, however long), until it
-/// returns `false`.
+/// boundary and holding about `piece_bytes` (at least one record, unless that record is
+/// longer than `max_record`: then the last piece is the first bytes of it, so that memory
+/// stays bounded and the scan can name it), until it returns `false`.
 pub(crate) fn pieces<E: From<std::io::Error>>(
     path: &Path,
     start: u64,
     piece_bytes: usize,
+    max_record: usize,
     quote: u8,
     mut each: impl FnMut(&[u8]) -> Result<bool, E>,
 ) -> Result<(), E> {
@@ -56,6 +61,10 @@ pub(crate) fn pieces<E: From<std::io::Error>>(
         let cut = match boundary_near(&buf, piece_bytes, quote) {
             Some(c) => c,
             None if eof => buf.len(),
+            None if buf.len() > max_record => {
+                each(&buf)?;
+                return Ok(());
+            }
             None => {
                 too_short = true;
                 continue;
@@ -86,36 +95,60 @@ fn boundary_near(buf: &[u8], size: usize, quote: u8) -> Option<usize> {
     None
 }
 
-/// Records with fewer fields than the header; merges over pieces read in file order.
+/// What the record scan found; merges over pieces read in file order.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ShortRecords {
+pub(crate) struct RecordCheck {
     /// Fields a record must have.
     pub expected: usize,
+    /// Bytes a record may have (without its newline).
+    pub max_record: usize,
+    /// Records with fewer fields than the header.
     pub count: u64,
-    /// The first records' lines (`__line` numbering) and field counts.
+    /// The first short records' lines (`__line` numbering) and field counts.
     pub first: Vec<(u64, usize)>,
+    /// The first record with more fields than the header: its line and fields.
+    pub ragged: Option<(u64, usize)>,
+    /// The first record longer than `max_record`: its line, and its bytes as far as seen.
+    pub oversized: Option<(u64, usize)>,
+    /// The line of a record whose quote is never closed (the file ends inside it).
+    pub unclosed: Option<u64>,
 }
 
-impl ShortRecords {
-    pub fn new(expected: usize) -> Self {
-        ShortRecords { expected, ..Default::default() }
+impl RecordCheck {
+    pub fn new(expected: usize, max_record: usize) -> Self {
+        RecordCheck { expected, max_record: max_record.max(1), ..Default::default() }
     }
 
     /// Scans `piece` (whole records; its first is numbered `first_line`) and returns how
     /// many records it holds. An empty line is a record of one empty field, as polars reads
-    /// it (a row of missing values), so it is short too.
+    /// it (a row of missing values), so it is short too. After a ragged or oversized record
+    /// (see [`RecordCheck::stop`]) the rest of the piece is not judged.
     pub fn scan(&mut self, piece: &[u8], delimiter: u8, quote: u8, first_line: u64) -> u64 {
-        // Polars rejects a record with more fields than the header, so when no quote can
-        // hide a delimiter, a piece whose delimiters number exactly `records × (expected -
-        // 1)` has no short record: two counts at memory speed settle it for most pieces.
-        // With quotes, the same two counts of what lies outside them.
-        let (delimiters, newlines) = if memchr::memchr(quote, piece).is_none() {
+        // When no quote can hide a delimiter, a piece whose delimiters number exactly
+        // `records × (expected - 1)` has no short record, and none with more fields unless
+        // both kinds cancel out (polars still rejects the long one then, without a line):
+        // two counts at memory speed settle it for most pieces. With quotes, the same two
+        // counts of what lies outside them.
+        let (delimiters, newlines, longest, trailing, open) = if memchr::memchr(quote, piece).is_none() {
             let count = |byte: u8| piece.iter().map(|&b| (b == byte) as usize).sum::<usize>();
-            (count(delimiter), count(b'\n'))
+            let longest = if longer_line(piece, self.max_record) { usize::MAX } else { 0 };
+            (count(delimiter), count(b'\n'), longest, piece.last().is_some_and(|&b| b != b'\n'), false)
         } else {
             outside_quotes(piece, delimiter, quote)
         };
-        let records = newlines + usize::from(piece.last().is_some_and(|&b| b != b'\n'));
+        // A last record without its newline is a record too; so is one whose quote never
+        // closes, however it ends (polars reads it as a row).
+        let records = newlines + usize::from(trailing);
+        if longest > self.max_record {
+            self.find_oversized(piece, quote, first_line);
+        } else if open {
+            // Pieces end outside quotes unless the file does: its last record opens a quote
+            // that nothing closes, and the rest of the file is read as one value.
+            self.unclosed = Some(first_line + records as u64 - 1);
+        }
+        if self.stopped() {
+            return records as u64;
+        }
         if delimiters == records * self.expected.saturating_sub(1) {
             return records as u64;
         }
@@ -137,10 +170,86 @@ impl ShortRecords {
                 if self.first.len() < SHOWN {
                     self.first.push((first_line + records, fields));
                 }
+            } else if fields > self.expected {
+                self.ragged = Some((first_line + records, fields));
+                return records + 1;
             }
             records += 1;
         }
         records
+    }
+
+    /// Whether a record was found that stops the table from being read.
+    pub fn stopped(&self) -> bool {
+        self.ragged.is_some() || self.oversized.is_some() || self.unclosed.is_some()
+    }
+
+    /// The first record of `piece` longer than the limit, walked byte by byte (only once
+    /// the fast count has seen that there is one).
+    fn find_oversized(&mut self, piece: &[u8], quote: u8, first_line: u64) {
+        let (mut quoted, mut start, mut records) = (false, 0usize, 0u64);
+        for (i, &b) in piece.iter().enumerate() {
+            if b == quote {
+                quoted = !quoted;
+            } else if b == b'\n' && !quoted {
+                if i - start > self.max_record {
+                    self.oversized = Some((first_line + records, i - start));
+                    return;
+                }
+                start = i + 1;
+                records += 1;
+            }
+        }
+        if piece.len() - start > self.max_record {
+            self.oversized = Some((first_line + records, piece.len() - start));
+        }
+    }
+
+    /// The problem that stops the table, if a record was ragged or too long.
+    pub fn stop(&self, table: &str, file: &str) -> Option<InputProblem> {
+        if let Some((line, length)) = self.oversized {
+            let shown =
+                if length > self.max_record { format!("longer than {}", bytes(self.max_record as u64)) } else { bytes(length as u64) };
+            return Some(
+                InputProblem::error(
+                    ProblemCode::LimitExceeded,
+                    file,
+                    format!(
+                        "the record at line {line} is {shown}, the most a record may hold ({} bytes); the table is not read",
+                        self.max_record
+                    ),
+                )
+                .table(table)
+                .line(line)
+                .help(
+                    "a record this long is usually a missing line break or a quote that is never closed; if it is genuine, \
+                     raise the limit with the environment variable SOTECHECK_CSV_MAX_RECORD (docs/package-format.md, Limits)",
+                ),
+            );
+        }
+        if let Some(line) = self.unclosed {
+            return Some(
+                InputProblem::error(
+                    ProblemCode::FileUnparsable,
+                    file,
+                    format!("the record at line {line} opens a quote that is never closed; the table is not read"),
+                )
+                .table(table)
+                .line(line)
+                .help("a quote inside a value must be doubled (`\"\"`), and a quoted value must end with a quote"),
+            );
+        }
+        let (line, fields) = self.ragged?;
+        Some(
+            InputProblem::error(
+                ProblemCode::FileUnparsable,
+                file,
+                format!("the record at line {line} has {fields} fields, more than the header's {}; the table is not read", self.expected),
+            )
+            .table(table)
+            .line(line)
+            .help("a value holding the delimiter must be quoted (`\"1,5\"`); otherwise remove the extra fields"),
+        )
     }
 
     /// The input problem, if any record was short.
@@ -166,10 +275,37 @@ impl ShortRecords {
     }
 }
 
-/// Delimiters and newlines outside quotes in `piece` (which starts outside quotes), 64
-/// bytes at a time: each byte class becomes a bit mask, and the quoted stretch is the
-/// running parity of the quote bits (a prefix XOR), carried from block to block.
-fn outside_quotes(piece: &[u8], delimiter: u8, quote: u8) -> (usize, usize) {
+/// Whether `piece` holds a line (bytes between newlines) longer than `max`. A run of more
+/// than `max` bytes without a newline covers a whole aligned block of `max / 2` bytes, so
+/// one `memchr` per block (each stopping at the first newline, a record in) settles it.
+fn longer_line(piece: &[u8], max: usize) -> bool {
+    if piece.len() <= max {
+        return false;
+    }
+    let block = (max / 2).max(1);
+    let mut at = 0;
+    while at < piece.len() {
+        let end = (at + block).min(piece.len());
+        if memchr::memchr(b'\n', &piece[at..end]).is_none() {
+            let start = memchr::memrchr(b'\n', &piece[..at]).map_or(0, |i| i + 1);
+            let stop = memchr::memchr(b'\n', &piece[end..]).map_or(piece.len(), |i| end + i);
+            if stop - start > max {
+                return true;
+            }
+            at = stop;
+        } else {
+            at = end;
+        }
+    }
+    false
+}
+
+/// Delimiters and newlines outside quotes in `piece` (which starts outside quotes), the
+/// longest record (bytes between those newlines), and whether bytes follow the last of
+/// them, 64 bytes at a time: each byte class
+/// becomes a bit mask, and the quoted stretch is the running parity of the quote bits (a
+/// prefix XOR), carried from block to block.
+fn outside_quotes(piece: &[u8], delimiter: u8, quote: u8) -> (usize, usize, usize, bool, bool) {
     #[cfg(target_arch = "x86_64")]
     fn mask(block: &[u8; 64], byte: u8) -> u64 {
         use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
@@ -193,10 +329,12 @@ fn outside_quotes(piece: &[u8], delimiter: u8, quote: u8) -> (usize, usize) {
         }
         m
     }
-    let (mut delimiters, mut newlines) = (0usize, 0usize);
+    let (mut delimiters, mut newlines, mut longest) = (0usize, 0usize, 0usize);
     // All ones while inside quotes at the end of the previous block.
     let mut carry = 0u64;
-    let mut count = |block: &[u8; 64]| {
+    // Bytes of the record under way before this block.
+    let mut run = 0usize;
+    let mut count = |block: &[u8; 64], len: usize| {
         let mut inside = mask(block, quote);
         for shift in [1, 2, 4, 8, 16, 32] {
             inside ^= inside << shift;
@@ -204,11 +342,27 @@ fn outside_quotes(piece: &[u8], delimiter: u8, quote: u8) -> (usize, usize) {
         inside ^= carry;
         carry = ((inside as i64) >> 63) as u64;
         delimiters += (mask(block, delimiter) & !inside).count_ones() as usize;
-        newlines += (mask(block, b'\n') & !inside).count_ones() as usize;
+        let mut ends = mask(block, b'\n') & !inside;
+        newlines += ends.count_ones() as usize;
+        // Most blocks end no record or one: the loop runs about once per record.
+        let mut previous: Option<usize> = None;
+        while ends != 0 {
+            let at = ends.trailing_zeros() as usize;
+            longest = longest.max(match previous {
+                None => run + at,
+                Some(p) => at - p - 1,
+            });
+            previous = Some(at);
+            ends &= ends - 1;
+        }
+        run = match previous {
+            None => run + len,
+            Some(p) => len - p - 1,
+        };
     };
     let mut blocks = piece.chunks_exact(64);
     for block in &mut blocks {
-        count(block.try_into().expect("64 bytes"));
+        count(block.try_into().expect("64 bytes"), 64);
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
@@ -216,9 +370,9 @@ fn outside_quotes(piece: &[u8], delimiter: u8, quote: u8) -> (usize, usize) {
         let filler = (0u8..=255).find(|&b| b != delimiter && b != quote && b != b'\n').expect("a free byte");
         let mut block = [filler; 64];
         block[..rest.len()].copy_from_slice(rest);
-        count(&block);
+        count(&block, rest.len());
     }
-    (delimiters, newlines)
+    (delimiters, newlines, longest.max(run), run > 0, carry != 0)
 }
 
 /// Fields and end (its final newline, or the end of `buf`) of the record starting at
@@ -243,7 +397,27 @@ fn quoted_record(buf: &[u8], start: usize, delimiter: u8, quote: u8) -> (usize, 
 
 #[cfg(test)]
 mod tests {
-    use super::{boundary_near, record_boundary, ShortRecords};
+    use super::{boundary_near, record_boundary, RecordCheck};
+
+    /// The longest record of `piece` and the bytes after its last newline outside quotes,
+    /// byte by byte.
+    fn longest_record(piece: &[u8]) -> (usize, usize) {
+        let (mut quoted, mut run, mut longest) = (false, 0usize, 0usize);
+        for &b in piece {
+            match b {
+                b'"' => {
+                    quoted = !quoted;
+                    run += 1;
+                }
+                b'\n' if !quoted => {
+                    longest = longest.max(run);
+                    run = 0;
+                }
+                _ => run += 1,
+            }
+        }
+        (longest.max(run), run)
+    }
 
     #[test]
     fn cuts_after_the_last_newline_outside_quotes() {
@@ -288,23 +462,96 @@ mod tests {
                     _ => {}
                 }
             }
-            assert_eq!(super::outside_quotes(&piece, b',', b'"'), (delimiters, newlines), "{:?}", String::from_utf8_lossy(&piece));
+            let (longest, tail) = longest_record(&piece);
+            let quoted = piece.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+            assert_eq!(
+                super::outside_quotes(&piece, b',', b'"'),
+                (delimiters, newlines, longest, tail > 0, quoted),
+                "{:?}",
+                String::from_utf8_lossy(&piece)
+            );
         }
     }
 
     #[test]
     fn finds_records_with_fewer_fields() {
-        let mut s = ShortRecords::new(3);
-        let piece = b"a,b,c\r\n\r\na,b\n\"x,\ny\",b,c\n\"x,y\",b\na,b,c,d\n,,";
+        let mut s = RecordCheck::new(3, 1 << 20);
+        let piece = b"a,b,c\r\n\r\na,b\n\"x,\ny\",b,c\n\"x,y\",b\na,b,c\n,,";
         assert_eq!(s.scan(piece, b',', b'"', 2), 7);
         assert_eq!(s.count, 3);
         assert_eq!(s.first, vec![(3, 1), (4, 2), (6, 2)], "a blank line is a short record; quoted delimiters and newlines are text");
         assert!(s.problem("activity", "activity.csv").unwrap().message.starts_with("3 records have fewer fields"));
-        let mut none = ShortRecords::new(3);
+        let mut none = RecordCheck::new(3, 1 << 20);
         assert_eq!(none.scan(b"a,b,c\nd,e,f", b',', b'"', 2), 2);
         assert!(none.problem("activity", "activity.csv").is_none());
-        let mut unquoted = ShortRecords::new(3);
+        let mut unquoted = RecordCheck::new(3, 1 << 20);
         assert_eq!(unquoted.scan(b"a,b,c\nd,e\n\ng,h,i\n", b',', b'"', 2), 4);
         assert_eq!(unquoted.first, vec![(3, 2), (4, 1)], "found without quotes too");
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::{longer_line, pieces, RecordCheck};
+
+    #[test]
+    fn finds_lines_longer_than_the_limit_by_blocks() {
+        let mut piece = b"a,b\n".repeat(100);
+        assert!(!longer_line(&piece, 10));
+        piece.extend(std::iter::repeat_n(b'x', 11));
+        assert!(longer_line(&piece, 10), "the last line, without a newline");
+        assert!(!longer_line(&piece, 11));
+        let mut middle = b"a\n".repeat(50);
+        middle.extend(std::iter::repeat_n(b'y', 37));
+        middle.extend(b"\n".repeat(3));
+        for max in 1..60 {
+            assert_eq!(longer_line(&middle, max), 37 > max, "max {max}");
+        }
+    }
+
+    #[test]
+    fn ragged_and_oversized_records_stop_the_table_with_their_line() {
+        let mut check = RecordCheck::new(3, 1 << 20);
+        assert_eq!(check.scan(b"a,b,c\nd,e,f,g\nh,i,j\n", b',', b'"', 2), 2);
+        assert_eq!(check.ragged, Some((3, 4)));
+        let p = check.stop("activity", "activity.csv").unwrap();
+        assert_eq!((p.code.as_str().as_str(), p.line), ("file-unparsable", Some(3)));
+        assert!(p.message.contains("line 3 has 4 fields, more than the header's 3"), "{}", p.message);
+
+        let mut quoted = RecordCheck::new(2, 8);
+        quoted.scan(b"a,b\n\"x\ny\",b\n\"0123456789\",z\nq,r\n", b',', b'"', 2);
+        assert_eq!(quoted.oversized, Some((4, 14)), "a quoted newline does not end a record");
+        let p = quoted.stop("activity", "activity.csv").unwrap();
+        assert_eq!(p.code.as_str(), "limit-exceeded");
+        assert!(p.message.starts_with("the record at line 4 is longer than 8 bytes"), "{}", p.message);
+
+        let mut unclosed = RecordCheck::new(5, 1 << 20);
+        let found = unclosed.scan(b"2025,091,99,2,187\n20\"25,091,100,2,150\n", b',', b'"', 2);
+        assert_eq!(found, 2, "a quote that never closes ends a record too, as polars reads it");
+        assert_eq!(unclosed.unclosed, Some(3));
+        assert!(unclosed.stop("population", "population.csv").unwrap().message.contains("line 3 opens a quote that is never closed"));
+
+        let mut plain = RecordCheck::new(2, 8);
+        plain.scan(b"a,b\nc,d\n0123456789,x\n", b',', b'"', 2);
+        assert_eq!(plain.oversized, Some((4, 12)));
+    }
+
+    #[test]
+    fn a_record_without_end_is_read_no_further_than_the_limit() {
+        let path = std::env::temp_dir().join(format!("sotecheck-records-{}.csv", std::process::id()));
+        let mut text = b"a,b\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 300_000));
+        std::fs::write(&path, &text).unwrap();
+        let mut check = RecordCheck::new(2, 1000);
+        let (mut largest, mut line) = (0, 1);
+        pieces(&path, 0, 100, 1000, b'"', |piece| -> std::io::Result<bool> {
+            largest = largest.max(piece.len());
+            line += check.scan(piece, b',', b'"', line);
+            Ok(!check.stopped())
+        })
+        .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(check.oversized.map(|o| o.0), Some(2));
+        assert!(largest < 10_000, "read {largest} bytes at once");
     }
 }

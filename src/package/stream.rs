@@ -7,8 +7,8 @@
 
 use super::contract::TableSpec;
 use super::load::{type_frame, value_problems, Typed, ValueStats, LINE};
-use super::problem::InputProblem;
-use super::records::{self, ShortRecords};
+use super::problem::{InputProblem, Stop};
+use super::records::{self, RecordCheck};
 use polars::prelude::*;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -53,6 +53,8 @@ pub(crate) enum Source {
         /// The `__line` of the first data record.
         first_line: IdxSize,
         batch_bytes: usize,
+        /// Bytes a record may hold (`Limits::csv_record`).
+        max_record: usize,
     },
     Parquet {
         path: PathBuf,
@@ -74,9 +76,11 @@ impl Source {
         names: Vec<String>,
         utf8: Utf8,
         batch_bytes: usize,
+        max_record: usize,
     ) -> std::io::Result<Source> {
+        // The header is a record: it fits in the record limit (checked at load).
         let mut head = Vec::new();
-        std::fs::File::open(path)?.take(1 << 20).read_to_end(&mut head)?;
+        std::fs::File::open(path)?.take((max_record as u64 + 8).max(1 << 20)).read_to_end(&mut head)?;
         let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
         let data_start = if has_header {
             // The header ends at its first newline outside quotes.
@@ -100,6 +104,7 @@ impl Source {
             data_start: data_start as u64,
             first_line: if has_header { 2 } else { 1 },
             batch_bytes: batch_bytes.max(1),
+            max_record,
         })
     }
 
@@ -145,18 +150,22 @@ fn parquet_batches(groups: &[usize], batch_rows: usize) -> Vec<(usize, usize)> {
 
 impl Source {
     /// The problem of records with fewer fields than the header in a CSV source read whole
-    /// (a streamed one finds them batch by batch).
-    pub(crate) fn short_records(&self, table: &str, file: &str) -> std::io::Result<Option<InputProblem>> {
-        let Source::Csv { path, delimiter, quote, names, data_start, first_line, .. } = self else {
+    /// (a streamed one finds them batch by batch); a ragged or overlong record stops the
+    /// table: it is the error, carried as a [`Stop`].
+    pub(crate) fn check_records(&self, table: &str, file: &str) -> std::io::Result<Option<InputProblem>> {
+        let Source::Csv { path, delimiter, quote, names, data_start, first_line, max_record, .. } = self else {
             return Ok(None);
         };
-        let mut short = ShortRecords::new(names.len());
+        let mut check = RecordCheck::new(names.len(), *max_record);
         let mut line = *first_line as u64;
-        records::pieces(path, *data_start, 1 << 24, *quote, |piece| -> std::io::Result<bool> {
-            line += short.scan(piece, *delimiter, *quote, line);
-            Ok(true)
+        records::pieces(path, *data_start, 1 << 24, *max_record, *quote, |piece| -> std::io::Result<bool> {
+            line += check.scan(piece, *delimiter, *quote, line);
+            Ok(!check.stopped())
         })?;
-        Ok(short.problem(table, file))
+        if let Some(stop) = check.stop(table, file) {
+            return Err(Stop::io(stop));
+        }
+        Ok(check.problem(table, file))
     }
 
     /// Rows of a Parquet source (unknown for CSV until read: 0).
@@ -173,7 +182,7 @@ impl Stream {
     /// returns `false`. Returns the input problems of values that did not parse; when `each`
     /// stopped early they cover only the batches read.
     pub fn scan(&self, mut each: impl FnMut(&DataFrame) -> bool) -> PolarsResult<Vec<InputProblem>> {
-        let mut stats: Vec<ValueStats> = vec![ValueStats::default(); self.typed.iter().filter(|t| t.from_text).count()];
+        let mut stats: Vec<ValueStats> = vec![ValueStats::default(); self.typed.iter().filter(|t| t.checked).count()];
         let mut on_batch = |raw: LazyFrame| -> PolarsResult<bool> {
             let (df, s) = type_frame(raw, &self.typed, &self.present)?;
             for (acc, s) in stats.iter_mut().zip(s) {
@@ -193,7 +202,7 @@ impl Stream {
                         .with_slice(Some((offset, n)))
                         .with_row_index(Some(RowIndex { name: LINE.into(), offset: offset as IdxSize + 1 }));
                     reader.set_metadata(metadata.clone());
-                    if !on_batch(reader.finish()?.lazy())? {
+                    if !on_batch(guarded(|| reader.finish())?.lazy())? {
                         break;
                     }
                 }
@@ -257,7 +266,7 @@ impl Stream {
     /// Reads the CSV source piece by piece; returns the problems found in its bytes
     /// (records with fewer fields than the header, invalid UTF-8).
     fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
-        let Source::Csv { path, delimiter, quote, names, utf8, data_start, first_line, batch_bytes } = &self.source else {
+        let Source::Csv { path, delimiter, quote, names, utf8, data_start, first_line, batch_bytes, max_record } = &self.source else {
             unreachable!("csv_batches on a CSV source")
         };
         let schema: Schema = names.iter().map(|n| Field::new(n.as_str().into(), DataType::String)).collect();
@@ -281,21 +290,26 @@ impl Stream {
                 .finish()?;
             Ok(df.lazy())
         };
-        let mut short = ShortRecords::new(names.len());
+        let mut short = RecordCheck::new(names.len(), *max_record);
         let mut rows: IdxSize = 0;
         let mut delivered = false;
         // Pieces end at newlines, which never fall inside a UTF-8 sequence: each is valid
         // or not on its own.
         let (mut at, mut first_bad_line) = (*data_start, None);
-        records::pieces(path, *data_start, *batch_bytes, *quote, |piece| -> PolarsResult<bool> {
+        records::pieces(path, *data_start, *batch_bytes, *max_record, *quote, |piece| -> PolarsResult<bool> {
             let bad = if *utf8 == Utf8::PerPiece { std::str::from_utf8(piece).err().map(|e| e.valid_up_to()) } else { None };
             if let (Some(offset), None) = (bad, first_bad_line) {
                 first_bad_line = Some(super::load::line_at(path, at + offset as u64)?);
             }
             at += piece.len() as u64;
             let first = first_line + rows;
-            let df = parse(piece, first, *utf8 == Utf8::Invalid || bad.is_some())?.collect()?;
+            // Judged before polars sees the piece: it would reject a ragged record without
+            // its line, and should never be handed an overlong one.
             let found = short.scan(piece, *delimiter, *quote, first as u64);
+            if let Some(stop) = short.stop(self.spec.name, &self.file) {
+                return Err(Stop::io(stop).into());
+            }
+            let df = guarded(|| parse(piece, first, *utf8 == Utf8::Invalid || bad.is_some())?.collect())?;
             debug_assert_eq!(found, df.height() as u64, "records counted as polars parses them");
             rows += df.height() as IdxSize;
             delivered = true;
@@ -309,6 +323,24 @@ impl Stream {
         problems.extend(first_bad_line.map(|line| super::load::encoding_invalid(self.spec.name, &self.file, line)));
         Ok(problems)
     }
+}
+
+/// Runs a polars read that can panic on a corrupt file (the Parquet reader does, at several
+/// places), turning the panic into an error for this table.
+pub(crate) fn guarded<T>(read: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .unwrap_or_else(|payload| Err(PolarsError::ComputeError(format!("the reader failed: {}", panic_message(&payload)).into())))
+}
+
+/// The text of a panic's payload.
+pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    let text = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());
+    // The first line only: a panic may carry a backtrace or a dump of the data.
+    let text = text.unwrap_or_else(|| "an unexpected error".into());
+    // A panic in one of polars' tasks comes back wrapped, with a task number that depends
+    // on scheduling: only the inner message is kept, so the report is deterministic.
+    let inner = text.split_once("JoinError::Panic(").and_then(|(_, rest)| rest.split('"').nth(1)).unwrap_or(&text);
+    inner.lines().next().unwrap_or("").chars().take(200).collect()
 }
 
 #[cfg(test)]

@@ -231,6 +231,10 @@ impl PackageReport {
             }
             f.failing_by_column = std::mem::take(&mut f.failing_by_column).into_iter().map(|(k, n)| (shown(&k, VALUE_CHARS), n)).collect();
         }
+        if let Some(m) = &mut self.metrics {
+            // Classes are keyed by the service codes as delivered.
+            m.by_class = std::mem::take(&mut m.by_class).into_iter().map(|(k, c)| (shown(&k, VALUE_CHARS), c)).collect();
+        }
         for p in &mut self.input_problems {
             value(&mut p.file);
             if let Some(t) = &mut p.table {
