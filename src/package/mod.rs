@@ -10,6 +10,7 @@ pub mod paths;
 pub mod problem;
 pub mod records;
 pub mod stream;
+pub mod typing;
 mod zip;
 
 use crate::codelist::Registry;

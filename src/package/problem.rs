@@ -198,3 +198,14 @@ impl Stop {
         }
     }
 }
+
+/// The text of a panic's payload.
+pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    let text = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());
+    // The first line only: a panic may carry a backtrace or a dump of the data.
+    let text = text.unwrap_or_else(|| "an unexpected error".into());
+    // A panic in one of polars' tasks comes back wrapped, with a task number that depends
+    // on scheduling: only the inner message is kept, so the report is deterministic.
+    let inner = text.split_once("JoinError::Panic(").and_then(|(_, rest)| rest.split('"').nth(1)).unwrap_or(&text);
+    inner.lines().next().unwrap_or("").chars().take(200).collect()
+}

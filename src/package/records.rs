@@ -555,3 +555,25 @@ mod limit_tests {
         assert!(largest < 10_000, "read {largest} bytes at once");
     }
 }
+
+/// The problem of a file that is not valid UTF-8, at its first bad line.
+pub(crate) fn encoding_invalid(table: &str, file: &str, line: u64) -> InputProblem {
+    InputProblem::error(ProblemCode::EncodingInvalid, file, "the file is not valid UTF-8 (the declared or default encoding)")
+        .table(table)
+        .line(line)
+        .help("Finnish exports are often Windows-1252: declare \"encoding\": \"windows-1252\" for this resource")
+}
+
+/// The 1-based line holding byte `at`.
+pub(crate) fn line_at(path: &Path, at: u64) -> std::io::Result<u64> {
+    let mut lines = 1u64;
+    let mut rest = std::fs::File::open(path)?.take(at);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = rest.read(&mut buf)?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+}

@@ -2,13 +2,13 @@
 //! the rules' mergeable state, not for the whole table. CSV is cut at record boundaries
 //! (a newline outside quotes), checked as bytes (UTF-8, short records; `records`) and
 //! parsed by polars; Parquet is read in runs of whole row groups. Batches are typed
-//! exactly as a whole table is (`load::type_frame`), carry the same `__line` numbers, and
+//! exactly as a whole table is (`typing::type_frame`), carry the same `__line` numbers, and
 //! yield the same input problems, merged over the batches.
 
 use super::contract::TableSpec;
-use super::load::{type_frame, value_problems, Typed, ValueStats, LINE};
-use super::problem::{InputProblem, Stop};
+use super::problem::{panic_message, InputProblem, Stop};
 use super::records::{self, RecordCheck};
+use super::typing::{type_frame, value_problems, Typed, ValueStats, LINE};
 use polars::prelude::*;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -299,7 +299,7 @@ impl Stream {
         records::pieces(path, *data_start, *batch_bytes, *max_record, *quote, |piece| -> PolarsResult<bool> {
             let bad = if *utf8 == Utf8::PerPiece { std::str::from_utf8(piece).err().map(|e| e.valid_up_to()) } else { None };
             if let (Some(offset), None) = (bad, first_bad_line) {
-                first_bad_line = Some(super::load::line_at(path, at + offset as u64)?);
+                first_bad_line = Some(super::records::line_at(path, at + offset as u64)?);
             }
             at += piece.len() as u64;
             let first = first_line + rows;
@@ -320,7 +320,7 @@ impl Stream {
             on_batch(empty.lazy())?;
         }
         let mut problems: Vec<InputProblem> = short.problem(self.spec.name, &self.file).into_iter().collect();
-        problems.extend(first_bad_line.map(|line| super::load::encoding_invalid(self.spec.name, &self.file, line)));
+        problems.extend(first_bad_line.map(|line| super::records::encoding_invalid(self.spec.name, &self.file, line)));
         Ok(problems)
     }
 }
@@ -330,17 +330,6 @@ impl Stream {
 pub(crate) fn guarded<T>(read: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
         .unwrap_or_else(|payload| Err(PolarsError::ComputeError(format!("the reader failed: {}", panic_message(&payload)).into())))
-}
-
-/// The text of a panic's payload.
-pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
-    let text = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());
-    // The first line only: a panic may carry a backtrace or a dump of the data.
-    let text = text.unwrap_or_else(|| "an unexpected error".into());
-    // A panic in one of polars' tasks comes back wrapped, with a task number that depends
-    // on scheduling: only the inner message is kept, so the report is deterministic.
-    let inner = text.split_once("JoinError::Panic(").and_then(|(_, rest)| rest.split('"').nth(1)).unwrap_or(&text);
-    inner.lines().next().unwrap_or("").chars().take(200).collect()
 }
 
 #[cfg(test)]
