@@ -120,33 +120,42 @@ impl Registry {
             })?;
             values.insert(rec.fields[0].clone(), v);
         }
-        // 31.12.2020 by county: the municipal populations (Yle, from Statistics Finland)
-        // summed by the county Statistics Finland assigns each municipality to.
-        let (f, b) = embedded!("source/kunta_population_2020_yle.csv");
-        let recs = crate::text::parse_csv(&text(b), ',');
-        let mut by_county: BTreeMap<String, f64> = BTreeMap::new();
-        for rec in &recs[1..] {
-            let (Some(pop), Some(county)) = (rec.fields.get(3), rec.fields.get(4)) else {
-                return Err(LoadError { file: f.into(), line: Some(rec.line), message: "expected 6 fields".into() });
-            };
-            let v: f64 = pop.parse().map_err(|_| LoadError {
-                file: f.into(),
-                line: Some(rec.line),
-                message: "population is not a number".into(),
-            })?;
-            // Åland (91) is not a reporting region.
-            if county != "91" {
-                *by_county.entry(county.clone()).or_default() += v;
+        // County populations on 31 December of earlier years, each derived from published
+        // municipal figures summed by county (codelists/PROVENANCE.md says how and checks
+        // each year's sum against Statistics Finland's national total).
+        for (year, (f, b), provenance) in [
+            (
+                2020,
+                embedded!("source/hva_population_2020_derived_yle.csv"),
+                "Yle geodata (Statistics Finland), municipal populations 31.12.2020 summed by county",
+            ),
+            (
+                2021,
+                embedded!("source/hva_population_2021_derived_statfi_11re.csv"),
+                "Statistics Finland StatFin 11re, municipal populations 31.12.2021 summed by county",
+            ),
+            (
+                2023,
+                embedded!("source/hva_population_2023_derived_statfi_wikipedia.csv"),
+                "Statistics Finland final municipal populations 31.12.2023 (as tabulated in fi.wikipedia) summed by county",
+            ),
+        ] {
+            let mut by_county = BTreeMap::new();
+            for rec in &crate::text::parse_csv(&text(b), ',')[1..] {
+                // Counties only: the files end with a mainland total.
+                if rec.fields[0].len() != 2 || !rec.fields[0].chars().all(|c| c.is_ascii_digit()) {
+                    continue;
+                }
+                let v: f64 = rec.fields.get(2).and_then(|v| v.parse().ok()).ok_or_else(|| LoadError {
+                    file: f.into(),
+                    line: Some(rec.line),
+                    message: "population is not a number".into(),
+                })?;
+                by_county.insert(rec.fields[0].clone(), v);
             }
+            let id = format!("{HVA_POPULATION_FAMILY}@{year}");
+            r.figures.insert(id.clone(), Figures { id, provenance: provenance.into(), values: by_county });
         }
-        r.figures.insert(
-            format!("{HVA_POPULATION_FAMILY}@2020"),
-            Figures {
-                id: format!("{HVA_POPULATION_FAMILY}@2020"),
-                provenance: "Yle geodata (Statistics Finland), municipal populations 31.12.2020 summed by county".into(),
-                values: by_county,
-            },
-        );
         r.figures.insert(
             HVA_POPULATION.into(),
             Figures {
@@ -249,6 +258,12 @@ mod tests {
         let f2020 = r.figures("hva-population@2020").unwrap();
         assert_eq!(f2020.values.len(), 22);
         assert_eq!(f2020.values.values().sum::<f64>(), 5_533_793.0 - 30_129.0);
+        // Each year's mainland sum with Åland is Statistics Finland's national total.
+        for (year, national, aland) in [(2021, 5_548_241.0, 30_344.0), (2023, 5_603_851.0, 30_541.0)] {
+            let f = r.figures(&format!("hva-population@{year}")).unwrap();
+            assert_eq!(f.values.len(), 22, "{year}");
+            assert_eq!(f.values.values().sum::<f64>() + aland, national, "{year}");
+        }
         assert_eq!(f2020.values.get("08"), Some(&522_852.0));
     }
 
@@ -259,8 +274,11 @@ mod tests {
         assert_eq!(at(2024), YearFigure { value: 545_406.0, distance: 0, how: "2024".into() });
         assert_eq!(at(2020).value, 522_852.0);
         let mid = at(2022);
-        assert_eq!((mid.value, mid.distance), (534_129.0, 2));
-        assert!(mid.how.contains("between 2020 and 2024"));
+        // Between 31.12.2021 (527 478) and 31.12.2023 (539 309).
+        assert_eq!((mid.value, mid.distance), (533_393.5, 1));
+        assert!(mid.how.contains("between 2021 and 2023"), "{}", mid.how);
+        assert_eq!(at(2021).value, 527_478.0);
+        assert_eq!(at(2023).value, 539_309.0);
         assert_eq!((at(2025).value, at(2025).distance), (545_406.0, 1));
         assert!(r.figure_for_year(HVA_POPULATION_FAMILY, "91", 2024).is_none(), "Åland reports nothing");
     }
