@@ -208,3 +208,44 @@ fn records_longer_than_a_batch_and_blank_lines() {
     let pkg = package("long-and-blank", csv(&rows, "\n").as_bytes(), serde_json::json!({}), None);
     assert_streaming_agrees(&pkg, &[1, 40, 5000]);
 }
+
+/// Blank lines at the end of a file (spreadsheet exports: empty lines, CRLF, lines of
+/// delimiters only) are not rows: the same note whole and streamed, no `fields-missing`, and
+/// the rows before them all read. Blank lines in the middle stay a problem.
+#[test]
+fn blank_lines_at_the_end_are_a_note_not_rows() {
+    let codes = |r: &serde_json::Value| -> Vec<(String, String)> {
+        r["packages"][0]["input_problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["code"].as_str().unwrap().to_string(), p["level"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let evaluated = |r: &serde_json::Value, rule: &str| -> u64 {
+        r["packages"][0]["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule).unwrap()["rows_evaluated"].as_u64().unwrap()
+    };
+    for (name, tail, dialect) in [
+        ("lf", "\n\n\n".to_string(), serde_json::json!({})),
+        ("crlf", "\r\n\r\n".to_string(), serde_json::json!({})),
+        ("semicolons", ";;;;;;;;;;;\n;;;;;;;;;;;\n".to_string(), serde_json::json!({"delimiter": ";"})),
+        ("spaces-no-final-newline", "\n  \t".to_string(), serde_json::json!({})),
+    ] {
+        let delimiter = if name == "semicolons" { ";" } else { "," };
+        let body = csv(ROWS, "\n").replace(',', delimiter) + &tail;
+        let pkg = package(&format!("tail-{name}"), body.as_bytes(), dialect, None);
+        assert_streaming_agrees(&pkg, &[1, 64]);
+        let r: serde_json::Value = serde_json::from_str(&report(&pkg, WHOLE)).unwrap();
+        let problems = codes(&r);
+        assert!(problems.contains(&("blank-lines-ignored".into(), "info".into())), "{name}: {problems:?}");
+        assert!(!problems.iter().any(|(c, _)| c == "fields-missing"), "{name}: {problems:?}");
+        assert_eq!(evaluated(&r, "activity-event-id-duplicate"), ROWS.len() as u64, "{name}: every row read, no blank one");
+    }
+    let mut rows = ROWS.to_vec();
+    rows.insert(2, "");
+    let pkg = package("blank-in-the-middle", (csv(&rows, "\n") + "\n").as_bytes(), serde_json::json!({}), None);
+    let r: serde_json::Value = serde_json::from_str(&report(&pkg, WHOLE)).unwrap();
+    let problems = codes(&r);
+    assert!(problems.contains(&("fields-missing".into(), "error".into())), "a blank line between records is still a record: {problems:?}");
+    assert!(problems.contains(&("blank-lines-ignored".into(), "info".into())), "{problems:?}");
+}

@@ -292,10 +292,12 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
         ctx.batching.map_or(0, |b| b.batch_bytes),
         Limits::get().csv_record as usize,
     )?;
+    ctx.problems.extend(source.blank_lines_note(spec.name, file));
     if ctx.streams(&scan_path).is_some() {
         return Ok(Some(streamed(spec, file, "line", present, typed, source)));
     }
-    ctx.problems.extend(source.check_records(spec.name, file)?);
+    let (short, records) = source.check_records(spec.name, file)?;
+    ctx.problems.extend(short);
     let mut reader = LazyCsvReader::new(PlRefPath::new(scan_path.to_string_lossy().as_ref()))
         .with_separator(delimiter)
         .with_has_header(has_header)
@@ -306,6 +308,10 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
         // so it costs nothing.
         .with_null_values(Some(NullValues::AllColumnsSingle("".into())))
         .with_row_index(Some(RowIndex { name: LINE.into(), offset: if has_header { 2 } else { 1 } }));
+    if source.blank_lines_note(spec.name, file).is_some() {
+        // The records before the blank lines at the end, counted by the record scan.
+        reader = reader.with_n_rows(Some(records as usize));
+    }
     if lossy {
         reader = reader.with_encoding(CsvEncoding::LossyUtf8);
     }

@@ -10,6 +10,8 @@ pub enum Level {
     Error,
     /// Reported, does not stop the run.
     Warning,
+    /// A note on how the package was read (e.g. blank lines ignored); never a problem.
+    Info,
 }
 
 /// Every kind of input problem, kebab-case in reports. Public API: the full list is
@@ -64,6 +66,9 @@ pub enum ProblemCode {
     DecimalCommaUndeclared,
     /// A code column stored as a number in Parquet: leading zeros are lost.
     CodeStoredAsNumber,
+    /// Blank lines (or lines of delimiters only) at the end of a CSV file: ignored, as
+    /// nearly every spreadsheet export writes them.
+    BlankLinesIgnored,
     /// sotecheck itself failed on this package (a defect to report); the other packages of
     /// the run are checked as usual.
     InternalError,
@@ -98,6 +103,7 @@ impl ProblemCode {
         ProblemCode::ValueUnparsable,
         ProblemCode::DecimalCommaUndeclared,
         ProblemCode::CodeStoredAsNumber,
+        ProblemCode::BlankLinesIgnored,
         ProblemCode::InternalError,
     ];
 }
@@ -142,6 +148,9 @@ impl InputProblem {
     }
     pub fn warning(code: ProblemCode, file: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(code, Level::Warning, file, message)
+    }
+    pub fn info(code: ProblemCode, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Level::Info, file, message)
     }
     pub fn table(mut self, t: &str) -> Self {
         self.table = Some(t.to_string());

@@ -28,13 +28,77 @@ pub(crate) fn record_boundary(buf: &[u8], quote: u8) -> Option<usize> {
     None
 }
 
-/// Calls `each` with consecutive pieces of the file from `start`, each ending at a record
-/// boundary and holding about `piece_bytes` (at least one record, unless that record is
-/// longer than `max_record`: then the last piece is the first bytes of it, so that memory
+/// Where the records of a CSV file end, and how many lines after them are blank: empty, or
+/// holding only spaces, tabs, carriage returns and delimiters. Nearly every spreadsheet
+/// export ends with such lines; they carry no data, so they are ignored (and mentioned)
+/// rather than read as rows of missing values. Read backwards from the end in blocks, so a
+/// file padded with gigabytes of newlines costs no memory. `start` is where records begin
+/// (after the header): the end is never before it.
+pub(crate) fn trailing_blank(path: &Path, start: u64, delimiter: u8) -> std::io::Result<(u64, u64)> {
+    const BLOCK: u64 = 1 << 16;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let blank = |b: u8| matches!(b, b'\n' | b'\r' | b' ' | b'\t') || b == delimiter;
+    let mut newlines = 0u64;
+    // Whether bytes follow the last newline (a blank last line without its newline).
+    let mut tail_open = false;
+    let mut seen_newline = false;
+    let mut at = len;
+    let mut buf = vec![0u8; BLOCK as usize];
+    while at > start {
+        let from = at.saturating_sub(BLOCK).max(start);
+        let n = (at - from) as usize;
+        file.seek(SeekFrom::Start(from))?;
+        file.read_exact(&mut buf[..n])?;
+        for i in (0..n).rev() {
+            let b = buf[i];
+            if !blank(b) {
+                // Content at `from + i`: the records end after its line's newline.
+                let end = from + i as u64 + 1;
+                return Ok(if newlines == 0 {
+                    (len, 0)
+                } else {
+                    (end + first_newline_after(&mut file, end)?, newlines - 1 + tail_open as u64)
+                });
+            }
+            if b == b'\n' {
+                newlines += 1;
+                seen_newline = true;
+            } else if !seen_newline {
+                tail_open = true;
+            }
+        }
+        at = from;
+    }
+    // Nothing but blank lines after the header.
+    Ok((start, newlines + tail_open as u64))
+}
+
+/// Bytes from `at` up to and including the next newline.
+fn first_newline_after(file: &mut std::fs::File, at: u64) -> std::io::Result<u64> {
+    file.seek(SeekFrom::Start(at))?;
+    let mut buf = [0u8; 4096];
+    let mut read = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(read);
+        }
+        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+            return Ok(read + i as u64 + 1);
+        }
+        read += n as u64;
+    }
+}
+
+/// Calls `each` with consecutive pieces of the file from `start` to `end`, each ending at a
+/// record boundary and holding about `piece_bytes` (at least one record, unless that record
+/// is longer than `max_record`: then the last piece is the first bytes of it, so that memory
 /// stays bounded and the scan can name it), until it returns `false`.
 pub(crate) fn pieces<E: From<std::io::Error>>(
     path: &Path,
     start: u64,
+    end: u64,
     piece_bytes: usize,
     max_record: usize,
     quote: u8,
@@ -42,6 +106,7 @@ pub(crate) fn pieces<E: From<std::io::Error>>(
 ) -> Result<(), E> {
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
+    let mut file = file.take(end.saturating_sub(start));
     let piece_bytes = piece_bytes.max(1);
     let mut buf: Vec<u8> = Vec::with_capacity(piece_bytes.min(1 << 30) + (1 << 16));
     let mut eof = false;
@@ -492,7 +557,35 @@ mod tests {
 
 #[cfg(test)]
 mod limit_tests {
-    use super::{longer_line, pieces, RecordCheck};
+    use super::{longer_line, pieces, trailing_blank, RecordCheck};
+
+    #[test]
+    fn blank_lines_at_the_end_are_counted_and_cut() {
+        let dir = std::env::temp_dir().join(format!("sotecheck-trailing-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.csv");
+        // (file, expected end, expected blank lines); the header "h,i\n" is 4 bytes.
+        let cases: &[(&[u8], u64, u64)] = &[
+            (b"h,i\na,b\n", 8, 0),
+            (b"h,i\na,b", 7, 0),
+            (b"h,i\na,b\n\n", 8, 1),
+            (b"h,i\na,b\r\n\r\n\r\n", 9, 2),
+            (b"h,i\na,b,,\n,,\n ,\t\n", 10, 2),
+            (b"h,i\na,b\n  ", 8, 1),
+            (b"h,i\n\n\n", 4, 2),
+            (b"h,i\n", 4, 0),
+            (b"h,i\na,\"\n\n\"\n", 11, 0),
+        ];
+        for &(bytes, end, blank) in cases {
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(trailing_blank(&path, 4, b',').unwrap(), (end, blank), "{:?}", String::from_utf8_lossy(bytes));
+        }
+        let mut long = b"h,i\na,b\n".to_vec();
+        long.extend(std::iter::repeat_n(b'\n', 200_000));
+        std::fs::write(&path, &long).unwrap();
+        assert_eq!(trailing_blank(&path, 4, b',').unwrap(), (8, 200_000), "blank lines over several blocks");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn finds_lines_longer_than_the_limit_by_blocks() {
@@ -544,7 +637,7 @@ mod limit_tests {
         std::fs::write(&path, &text).unwrap();
         let mut check = RecordCheck::new(2, 1000);
         let (mut largest, mut line) = (0, 1);
-        pieces(&path, 0, 100, 1000, b'"', |piece| -> std::io::Result<bool> {
+        pieces(&path, 0, u64::MAX, 100, 1000, b'"', |piece| -> std::io::Result<bool> {
             largest = largest.max(piece.len());
             line += check.scan(piece, b',', b'"', line);
             Ok(!check.stopped())

@@ -6,7 +6,7 @@
 //! yield the same input problems, merged over the batches.
 
 use super::contract::TableSpec;
-use super::problem::{panic_message, InputProblem, Stop};
+use super::problem::{panic_message, InputProblem, ProblemCode, Stop};
 use super::records::{self, RecordCheck};
 use super::typing::{type_frame, value_problems, Typed, ValueStats, LINE};
 use polars::prelude::*;
@@ -50,6 +50,10 @@ pub(crate) enum Source {
         utf8: Utf8,
         /// Byte offset of the first data record (after the header and any BOM).
         data_start: u64,
+        /// Byte offset after the last record: blank lines after it are not read.
+        data_end: u64,
+        /// Blank lines at the end of the file, not read (mentioned as an input note).
+        blank_lines: u64,
         /// The `__line` of the first data record.
         first_line: IdxSize,
         batch_bytes: usize,
@@ -95,6 +99,7 @@ impl Source {
         } else {
             bom
         };
+        let (data_end, blank_lines) = super::records::trailing_blank(path, data_start as u64, delimiter)?;
         Ok(Source::Csv {
             path: path.to_path_buf(),
             delimiter,
@@ -102,6 +107,8 @@ impl Source {
             names,
             utf8,
             data_start: data_start as u64,
+            data_end,
+            blank_lines,
             first_line: if has_header { 2 } else { 1 },
             batch_bytes: batch_bytes.max(1),
             max_record,
@@ -152,20 +159,40 @@ impl Source {
     /// The problem of records with fewer fields than the header in a CSV source read whole
     /// (a streamed one finds them batch by batch); a ragged or overlong record stops the
     /// table: it is the error, carried as a [`Stop`].
-    pub(crate) fn check_records(&self, table: &str, file: &str) -> std::io::Result<Option<InputProblem>> {
-        let Source::Csv { path, delimiter, quote, names, data_start, first_line, max_record, .. } = self else {
-            return Ok(None);
+    /// Also returns how many records there are.
+    pub(crate) fn check_records(&self, table: &str, file: &str) -> std::io::Result<(Option<InputProblem>, u64)> {
+        let Source::Csv { path, delimiter, quote, names, data_start, data_end, first_line, max_record, .. } = self else {
+            return Ok((None, 0));
         };
         let mut check = RecordCheck::new(names.len(), *max_record);
         let mut line = *first_line as u64;
-        records::pieces(path, *data_start, 1 << 24, *max_record, *quote, |piece| -> std::io::Result<bool> {
+        records::pieces(path, *data_start, *data_end, 1 << 24, *max_record, *quote, |piece| -> std::io::Result<bool> {
             line += check.scan(piece, *delimiter, *quote, line);
             Ok(!check.stopped())
         })?;
         if let Some(stop) = check.stop(table, file) {
             return Err(Stop::io(stop));
         }
-        Ok(check.problem(table, file))
+        Ok((check.problem(table, file), line - *first_line as u64))
+    }
+
+    /// The note that blank lines at the end of a CSV file were not read, if there were any.
+    pub(crate) fn blank_lines_note(&self, table: &str, file: &str) -> Option<InputProblem> {
+        let Source::Csv { blank_lines, .. } = self else {
+            return None;
+        };
+        let n = *blank_lines;
+        (n > 0).then(|| {
+            let what = if n == 1 { "1 blank line".to_string() } else { format!("{n} blank lines") };
+            InputProblem::info(
+                ProblemCode::BlankLinesIgnored,
+                file,
+                format!("{what} at the end of the file (empty, or only delimiters and spaces) not read as rows"),
+            )
+            .table(table)
+            .count(n)
+            .help("nothing to fix: spreadsheet exports end this way; the lines hold no data")
+        })
     }
 
     /// Rows of a Parquet source (unknown for CSV until read: 0).
@@ -266,7 +293,9 @@ impl Stream {
     /// Reads the CSV source piece by piece; returns the problems found in its bytes
     /// (records with fewer fields than the header, invalid UTF-8).
     fn csv_batches(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
-        let Source::Csv { path, delimiter, quote, names, utf8, data_start, first_line, batch_bytes, max_record } = &self.source else {
+        let Source::Csv { path, delimiter, quote, names, utf8, data_start, data_end, first_line, batch_bytes, max_record, .. } =
+            &self.source
+        else {
             unreachable!("csv_batches on a CSV source")
         };
         let schema: Schema = names.iter().map(|n| Field::new(n.as_str().into(), DataType::String)).collect();
@@ -296,7 +325,7 @@ impl Stream {
         // Pieces end at newlines, which never fall inside a UTF-8 sequence: each is valid
         // or not on its own.
         let (mut at, mut first_bad_line) = (*data_start, None);
-        records::pieces(path, *data_start, *batch_bytes, *max_record, *quote, |piece| -> PolarsResult<bool> {
+        records::pieces(path, *data_start, *data_end, *batch_bytes, *max_record, *quote, |piece| -> PolarsResult<bool> {
             let bad = if *utf8 == Utf8::PerPiece { std::str::from_utf8(piece).err().map(|e| e.valid_up_to()) } else { None };
             if let (Some(offset), None) = (bad, first_bad_line) {
                 first_bad_line = Some(super::records::line_at(path, at + offset as u64)?);
