@@ -123,3 +123,55 @@ fn a_pass_within_tolerance_says_so() {
     assert!(junit.contains("pass, 2 within tolerance"), "{junit}");
     let _ = std::fs::remove_dir_all(&pkg);
 }
+
+/// Pertunmaa (588) joined Mäntyharju (507) on 1 January 2025. Etelä-Savo's 2025 population
+/// has no Pertunmaa rows, and must not be asked for them; a 2024 package still must have
+/// them; a 2025 package that still writes the old code is not failed for it either.
+#[test]
+fn a_municipality_merged_before_the_period_is_not_asked_for() {
+    let gen = |year: &str| {
+        let out = std::env::temp_dir().join(format!("sotecheck-trust-{}-merger-{year}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let status = Command::new(env!("CARGO_BIN_EXE_sotecheck"))
+            .args(["generate", "--region", "12", "--year", year, "--rows", "3000", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        out
+    };
+    let has_pertunmaa =
+        |pkg: &Path| std::fs::read_to_string(pkg.join("population.csv")).unwrap().lines().any(|l| l.split(',').nth(1) == Some("588"));
+
+    let y2025 = gen("2025");
+    assert!(!has_pertunmaa(&y2025), "no Pertunmaa in 2025");
+    let (code, out) = validate(&y2025, "json");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(finding(&report, "population-members-incomplete")["status"], "pass");
+    assert_eq!(code, 0, "{out}");
+
+    let y2024 = gen("2024");
+    assert!(has_pertunmaa(&y2024), "Pertunmaa in 2024");
+    // Without Pertunmaa's rows a 2024 package is incomplete.
+    let pop = y2024.join("population.csv");
+    let kept: Vec<String> =
+        std::fs::read_to_string(&pop).unwrap().lines().filter(|l| l.split(',').nth(1) != Some("588")).map(String::from).collect();
+    std::fs::write(&pop, kept.join("\n") + "\n").unwrap();
+    let report: serde_json::Value = serde_json::from_str(&validate(&y2024, "json").1).unwrap();
+    let f = finding(&report, "population-members-incomplete");
+    assert_eq!((f["status"].as_str(), f["rows_failing"].as_u64()), (Some("fail"), Some(2 * 101)), "{f}");
+
+    // A 2025 package written with the 2022 municipality list (Pertunmaa's rows with zero
+    // inhabitants) is not failed by membership.
+    let pop = y2025.join("population.csv");
+    let mut text = std::fs::read_to_string(&pop).unwrap();
+    for sex in ["1", "2"] {
+        for age in 0..=100 {
+            text.push_str(&format!("2025,588,{age},{sex},0\n"));
+        }
+    }
+    std::fs::write(&pop, text).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&validate(&y2025, "json").1).unwrap();
+    assert_eq!(finding(&report, "population-members-incomplete")["status"], "pass");
+    assert_eq!(finding(&report, "population-municipality-unknown")["status"], "pass");
+}

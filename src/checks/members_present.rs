@@ -137,7 +137,7 @@ impl AggregateCheck for MembersPresent {
             }
             Members::RegionMunicipalities => {
                 let corr = cx.registry.correspondence(KUNTA_TO_HVA).ok_or("the municipality → county correspondence is missing")?;
-                corr.members_of(&cx.region()?)
+                corr.members_during(&cx.region()?, cx.period()?.1)
             }
         };
         let cols = self.key_columns();

@@ -118,10 +118,39 @@ pub struct Correspondence {
     pub map: BTreeMap<String, String>,
 }
 
+/// A municipal merger after the date of the municipality → county correspondence: from
+/// `date` on, `from` is part of `into` and has no inhabitants, rows or code of its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Merger {
+    pub date: (i32, u32, u32),
+    pub from: &'static str,
+    pub into: &'static str,
+}
+
+/// Mergers since 1 January 2022 (the correspondence kunta_1_20220101#hyvinvointialue_1_20220101),
+/// as Statistics Finland lists them (Tilastokeskus, kuntien lakkautukset ja liitokset;
+/// Valtioneuvoston päätös 2023 on the merger of Pertunmaa and Mäntyharju). Both stay in the
+/// same county.
+pub const MUNICIPAL_MERGERS: &[Merger] = &[Merger { date: (2025, 1, 1), from: "588", into: "507" }];
+
 impl Correspondence {
     /// The source codes that map to `target`.
     pub fn members_of(&self, target: &str) -> Vec<String> {
         self.map.iter().filter(|(_, t)| t.as_str() == target).map(|(s, _)| s.clone()).collect()
+    }
+
+    /// The members of `target` that exist for the whole of a period ending on `end`: a
+    /// municipality merged into another on or before that day is left out, so a package is
+    /// never asked for a municipality that no longer existed (its population is the other's).
+    /// Its code is still a member ([`Correspondence::members_of`]): rows using it in a period
+    /// before the merger are valid.
+    pub fn members_during(&self, target: &str, end: chrono::NaiveDate) -> Vec<String> {
+        let merged = |m: &str| {
+            MUNICIPAL_MERGERS
+                .iter()
+                .any(|x| x.from == m && chrono::NaiveDate::from_ymd_opt(x.date.0, x.date.1, x.date.2).is_some_and(|d| d <= end))
+        };
+        self.members_of(target).into_iter().filter(|m| !merged(m)).collect()
     }
 }
 

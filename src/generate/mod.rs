@@ -170,7 +170,8 @@ fn supported_years(service: &str) -> String {
 /// Writes a package; returns what was planted.
 pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     let corr = registry.correspondence(KUNTA_TO_HVA).ok_or("no municipality correspondence")?;
-    let munis = corr.members_of(&o.region);
+    let year_end = NaiveDate::from_ymd_opt(o.year, 12, 31).ok_or_else(|| format!("year {} is out of range", o.year))?;
+    let munis = corr.members_during(&o.region, year_end);
     if munis.is_empty() {
         return Err(format!("region `{}` has no municipalities (use 01–21 or 90)", o.region));
     }
@@ -211,7 +212,12 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         embedded_csv(YTUNNUS).into_iter().map(|r| (r[0].clone(), r[2].replace('-', "").trim_start_matches('0').to_string())).collect();
     // The county's population for the package's year, as the population check reads it.
     let county_total = registry.figure_for_year(HVA_POPULATION_FAMILY, &o.region, o.year).map(|f| f.value.round()).unwrap_or(100_000.0);
-    let weights: Vec<f64> = munis.iter().map(|m| pop2020.get(m).copied().unwrap_or(1000.0)).collect();
+    // A municipality merged before the year's end counts with the one it joined.
+    let weight = |m: &String| {
+        let absorbed = crate::codelist::MUNICIPAL_MERGERS.iter().filter(|x| x.into == m && !munis.iter().any(|k| k == x.from));
+        pop2020.get(m).copied().unwrap_or(1000.0) + absorbed.map(|x| pop2020.get(x.from).copied().unwrap_or(0.0)).sum::<f64>()
+    };
+    let weights: Vec<f64> = munis.iter().map(weight).collect();
     let scale = county_total / weights.iter().sum::<f64>();
     let muni_pick = Picker::new(weights.clone());
     // The three largest municipalities host the units.
