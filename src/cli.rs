@@ -250,6 +250,10 @@ pub fn options_from_env() -> EngineOptions {
         per_value: std::env::var_os("SOTECHECK_NO_DICTIONARY").is_none(),
         timings,
         debug_plan: std::env::var_os("SOTECHECK_DEBUG_PLAN").is_some(),
+        hash_rows_in_memory: std::env::var("SOTECHECK_HASH_ROWS_IN_MEMORY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(crate::options::HASH_ROWS_IN_MEMORY),
     }
 }
 

@@ -22,10 +22,17 @@ pub struct EngineOptions {
     pub timings: Timings,
     /// Print each fused scan's optimised polars plan on standard error.
     pub debug_plan: bool,
+    /// Rows of duplicate-key hashes (20 bytes each) a streamed table keeps in memory before
+    /// they are spilled to a temporary folder by partition (`keyhash`). The default, 16 M
+    /// (320 MB), keeps a 10 M-row table in memory and bounds a national 100 M-row one.
+    pub hash_rows_in_memory: usize,
 }
+
+/// The default of [`EngineOptions::hash_rows_in_memory`].
+pub const HASH_ROWS_IN_MEMORY: usize = 16 << 20;
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { per_value: true, timings: Timings::Off, debug_plan: false }
+        EngineOptions { per_value: true, timings: Timings::Off, debug_plan: false, hash_rows_in_memory: HASH_ROWS_IN_MEMORY }
     }
 }

@@ -249,3 +249,39 @@ fn blank_lines_at_the_end_are_a_note_not_rows() {
     assert!(problems.contains(&("fields-missing".into(), "error".into())), "a blank line between records is still a record: {problems:?}");
     assert!(problems.contains(&("blank-lines-ignored".into(), "info".into())), "{problems:?}");
 }
+
+/// Duplicate-key hashes spilled to disk after every batch give the report kept in memory
+/// gives, byte for byte (generated package with planted duplicate event ids).
+#[test]
+fn duplicate_ids_spilled_to_disk_give_the_same_report() {
+    let out = std::env::temp_dir().join(format!("sotecheck-streaming-{}-spill", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sotecheck"))
+        .args(["generate", "--region", "08", "--rows", "20000", "--defects", "duplicate-event-id:0.01", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
+    let run = |hash_rows_in_memory: usize| {
+        let options = sotecheck::options::EngineOptions { hash_rows_in_memory, ..Default::default() };
+        let mut r = sotecheck::cli::validate_with(
+            &[out.clone()],
+            "virta-2025",
+            &sources,
+            10,
+            Some(Batching { over_bytes: 0, batch_bytes: 64 << 10 }),
+            options,
+        )
+        .unwrap_or_else(|e| panic!("{}", e.0));
+        r.packages[0].source = String::new();
+        sotecheck::report::json::render(&r)
+    };
+    let in_memory = run(usize::MAX);
+    let spilled = run(0);
+    assert!(in_memory.contains("\"rule\": \"activity-event-id-duplicate\""));
+    let report: serde_json::Value = serde_json::from_str(&in_memory).unwrap();
+    let dup = report["packages"][0]["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "activity-event-id-duplicate").unwrap();
+    assert!(dup["rows_failing"].as_u64().unwrap() > 100, "{dup}");
+    assert!(spilled == in_memory, "{}", first_difference(&in_memory, &spilled));
+}

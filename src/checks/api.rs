@@ -181,7 +181,7 @@ pub enum State {
     Present(BTreeSet<String>),
     /// A 128-bit hash of a key (two 64-bit halves) and the line of each evaluated row.
     /// (Lines are `__line`, polars' 32-bit index.)
-    Hashes { h1: Vec<u64>, h2: Vec<u64>, lines: Vec<u32> },
+    Hashes(crate::keyhash::KeyHashes),
     /// A measure over rows (identity codes); samples are the first ones.
     Measure(Measure),
     /// Distinct rows, each a value per column, in no particular order.
@@ -198,11 +198,7 @@ impl State {
                 }
             }
             (State::Present(a), State::Present(b)) => a.extend(b),
-            (State::Hashes { h1, h2, lines }, State::Hashes { h1: b1, h2: b2, lines: bl }) => {
-                h1.extend(b1);
-                h2.extend(b2);
-                lines.extend(bl);
-            }
+            (State::Hashes(a), State::Hashes(b)) => a.append(b),
             (State::Measure(a), State::Measure(b)) => a.merge(b, sample_limit),
             (State::Rows(a), State::Rows(b)) => a.extend(b),
             (a, b) => unreachable!("one gather has one kind of state: {a:?} and {b:?}"),

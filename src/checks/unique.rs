@@ -71,32 +71,13 @@ impl AggregateCheck for Unique {
     }
 
     fn judge(&self, cx: &EvalCx, states: &[&State]) -> Result<Measure, String> {
-        let [State::Hashes { h1, h2, lines }] = states else { return Err("internal: unique gathers hashes".into()) };
-        // Repeated first hashes by sorting a copy (bucket by bucket): on 10 M rows about five
-        // times faster than a hash table of the keys. Rows whose first hash repeats are the candidates; rows
-        // that share both hashes (128 bits) are the duplicates. Two distinct keys collide
-        // with a probability of about n² / 2¹²⁹ (10⁻²³ at 100 M rows), so the count is exact
-        // in practice, and no key text needs to be held.
-        let repeated = repeated_values(h1);
-        let mut candidates: Vec<(u64, u64, u64)> = if repeated.is_empty() {
-            Vec::new()
-        } else {
-            (0..h1.len()).filter(|&i| repeated.contains(&h1[i])).map(|i| (h1[i], h2[i], lines[i] as u64)).collect()
-        };
-        {
-            use rayon::slice::ParallelSliceMut;
-            candidates.par_sort_unstable();
-        }
-        let mut failing_lines: Vec<u64> = candidates
-            .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
-            .filter(|run| run.len() > 1)
-            .flat_map(|run| run.iter().map(|r| r.2))
-            .collect();
-        failing_lines.sort_unstable();
-        let failing = failing_lines.len() as u64;
-        failing_lines.truncate(cx.sample_limit);
+        let [State::Hashes(hashes)] = states else { return Err("internal: unique gathers hashes".into()) };
+        let found = hashes
+            .duplicates(cx.sample_limit)
+            .map_err(|e| format!("the key hashes spilled to a temporary folder could not be read back: {e}"))?;
+        let (evaluated, failing, failing_lines) = (found.evaluated, found.failing, found.first_lines);
         if failing_lines.is_empty() {
-            return Ok(Measure::items(h1.len() as u64, Vec::new(), 0));
+            return Ok(Measure::items(evaluated, Vec::new(), 0));
         }
         let shown = cx.rows_at(&self.table, &failing_lines, &self.columns)?;
         let values: Vec<Vec<Option<String>>> = self
@@ -107,99 +88,10 @@ impl AggregateCheck for Unique {
             .map_err(pe)?;
         let shown_lines = crate::frame::u64s(&crate::frame::column(&shown, LINE).map_err(pe)?).map_err(pe)?;
         let samples = Sample::at_lines(&shown_lines, &self.columns, &values);
-        let evaluated = h1.len() as u64;
         Ok(Measure { evaluated, failing, total_weight: evaluated as f64, failing_weight: failing as f64, samples, ..Default::default() })
     }
 }
 
 pub fn parse(t: &Table, cx: &ParseCx, errs: &mut Errors) -> Option<Check> {
     Unique::parse(t, cx, errs).map(Check::aggregate)
-}
-
-/// The values occurring more than once in `h` (uniformly distributed hashes). They are
-/// scattered into buckets by their top bits (about 64 values a bucket), and each bucket is
-/// sorted on its own, in parallel: on 10 M hashes faster than sorting them all. The
-/// scatter is parallel too: each thread counts, then places, the values of its own part
-/// into its own slots of every bucket.
-fn repeated_values(h: &[u64]) -> PlHashSet<u64> {
-    use rayon::prelude::*;
-    let bits = (h.len() / 64).max(1).ilog2().clamp(1, 20);
-    let buckets = 1usize << bits;
-    let bucket = |v: u64| (v >> (64 - bits)) as usize;
-    let parts: Vec<&[u64]> = h.chunks(h.len().div_ceil(rayon::current_num_threads()).max(1 << 16)).collect();
-    let counts: Vec<Vec<usize>> = parts
-        .par_iter()
-        .map(|part| {
-            let mut c = vec![0usize; buckets];
-            for &v in *part {
-                c[bucket(v)] += 1;
-            }
-            c
-        })
-        .collect();
-    // Where each part's values of each bucket go: buckets in order, parts in order within.
-    let mut starts = vec![0usize; buckets + 1];
-    let mut next: Vec<Vec<usize>> = vec![vec![0; buckets]; parts.len()];
-    let mut at = 0;
-    for b in 0..buckets {
-        starts[b] = at;
-        for (p, c) in counts.iter().enumerate() {
-            next[p][b] = at;
-            at += c[b];
-        }
-    }
-    starts[buckets] = at;
-    let mut scattered = vec![0u64; h.len()];
-    let out = SharedSlots(scattered.as_mut_ptr());
-    parts.par_iter().zip(next.into_par_iter()).for_each(|(part, mut next)| {
-        let out = &out;
-        for &v in *part {
-            let b = bucket(v);
-            // SAFETY: the slots of (part, bucket) are disjoint from every other part's and
-            // bucket's (laid out above from the counts), and within `scattered`.
-            unsafe { out.0.add(next[b]).write(v) };
-            next[b] += 1;
-        }
-    });
-    // Buckets as disjoint slices, to sort in parallel.
-    let mut slices: Vec<&mut [u64]> = Vec::with_capacity(buckets);
-    let mut rest = scattered.as_mut_slice();
-    for w in starts.windows(2) {
-        let (b, r) = rest.split_at_mut(w[1] - w[0]);
-        slices.push(b);
-        rest = r;
-    }
-    slices
-        .into_par_iter()
-        .flat_map_iter(|b| {
-            b.sort_unstable();
-            let repeated: Vec<u64> = b.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
-            repeated
-        })
-        .collect::<Vec<u64>>()
-        .into_iter()
-        .collect()
-}
-
-/// The scatter's output, written by several threads at disjoint places.
-struct SharedSlots(*mut u64);
-// SAFETY: each thread writes its own slots only (see `repeated_values`).
-unsafe impl Sync for SharedSlots {}
-
-#[cfg(test)]
-mod tests {
-    use super::repeated_values;
-
-    #[test]
-    fn repeated_values_are_found_in_every_bucket() {
-        let mut h: Vec<u64> = (0..100_000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
-        h.extend([h[5], h[99_999], h[5], u64::MAX, u64::MAX, 0, 0]);
-        let mut found: Vec<u64> = repeated_values(&h).into_iter().collect();
-        found.sort_unstable();
-        let mut expected = vec![h[5], h[99_999], u64::MAX, 0];
-        expected.sort_unstable();
-        assert_eq!(found, expected);
-        assert!(repeated_values(&[]).is_empty());
-        assert!(repeated_values(&[7]).is_empty());
-    }
 }

@@ -8,6 +8,7 @@ use super::dictionary::Dictionary;
 use crate::checks::identity_code_leak::IdentityCodeLeak;
 use crate::checks::{pe, Gather, KeyedSum, State};
 use crate::frame;
+use crate::keyhash::KeyHashes;
 use crate::package::LINE;
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -64,7 +65,7 @@ pub fn empty(g: &Gather) -> State {
     match g {
         Gather::Keyed(k) if k.present => State::Present(Default::default()),
         Gather::Keyed(_) => State::Sums(BTreeMap::new()),
-        Gather::Hashes { .. } => State::Hashes { h1: Vec::new(), h2: Vec::new(), lines: Vec::new() },
+        Gather::Hashes { .. } => State::Hashes(Default::default()),
         Gather::Months { .. } => State::Present(Default::default()),
         Gather::IdentityCodes { .. } => State::Measure(Default::default()),
         Gather::Distinct { .. } => State::Rows(Default::default()),
@@ -195,7 +196,7 @@ fn hashes(df: &DataFrame, columns: &[String], evaluated: Expr) -> Result<State, 
         Ok(frame::column(&hashed, c).map_err(pe)?.u64().map_err(pe)?.into_no_null_iter().collect())
     };
     let lines = frame::column(&hashed, "__l").map_err(pe)?.u32().map_err(pe)?.into_no_null_iter().collect();
-    Ok(State::Hashes { h1: get("__h1")?, h2: get("__h2")?, lines })
+    Ok(State::Hashes(KeyHashes::new(get("__h1")?, get("__h2")?, lines)))
 }
 
 /// `hashes` of a one-column text key: one 128-bit xxh3 of each value's bytes, in one pass
@@ -220,7 +221,7 @@ fn text_hashes(df: &DataFrame, column: &str, evaluated: Expr) -> Result<State, S
             kept.push(line);
         }
     }
-    Ok(State::Hashes { h1, h2, lines: kept })
+    Ok(State::Hashes(KeyHashes::new(h1, h2, kept)))
 }
 
 /// The (group, month) pairs with rows, as `group\u{1f}YYYY-MM`.

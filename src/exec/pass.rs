@@ -108,6 +108,13 @@ impl Run<'_, '_> {
                             gathered.insert(g, s);
                         }
                     }
+                    // Duplicate-key hashes grow with the table: past the budget they go to
+                    // disk, so a national table's memory stays flat.
+                    if let Some(Ok(State::Hashes(h))) = gathered.get_mut(&g) {
+                        if let Err(e) = h.bound(options.hash_rows_in_memory, &std::env::temp_dir()) {
+                            gathered.insert(g, Err(format!("the key hashes could not be spilled to a temporary folder: {e}")));
+                        }
+                    }
                 }
                 phases.add("gathers", t);
                 gathers_took = side_by_side.elapsed();

@@ -1,0 +1,329 @@
+//! The key hashes a `unique` check gathers (a 128-bit hash of each evaluated row's key, as
+//! two 64-bit halves, with the row's line: 20 bytes a row) and the duplicates among them.
+//!
+//! Held in memory up to a budget of rows; past it, the rows are spilled to a private
+//! temporary folder in [`PARTITIONS`] files by the low bits of the second half, and the
+//! duplicates are found partition by partition. A key's rows all land in one partition, so
+//! the answer is exactly the in-memory one, while memory holds the budget plus one partition
+//! (at 100 M rows: 2 GB of hashes in memory, against about 31 MB a partition). The folder is
+//! removed when the last holder of the hashes is dropped, also when the run fails.
+
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Partitions of a spilled set (by the low 6 bits of the second hash half).
+pub const PARTITIONS: usize = 64;
+/// Bytes of one spilled row: h1, h2 (little-endian u64) and the line (u32).
+const ROW: usize = 20;
+
+/// The key hashes of the rows seen so far (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct KeyHashes {
+    pub h1: Vec<u64>,
+    pub h2: Vec<u64>,
+    pub lines: Vec<u32>,
+    /// The rows written out, when the budget was passed. Shared by clones (a clone is only
+    /// made of an empty state).
+    spill: Option<Arc<Spill>>,
+}
+
+/// What [`KeyHashes::duplicates`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicates {
+    /// Rows with a hashed key.
+    pub evaluated: u64,
+    /// Rows whose key another row has too.
+    pub failing: u64,
+    /// The first failing lines, sorted, at most the limit asked.
+    pub first_lines: Vec<u64>,
+}
+
+struct Spill {
+    dir: PathBuf,
+    files: Mutex<Vec<BufWriter<File>>>,
+    rows: AtomicU64,
+}
+
+impl std::fmt::Debug for Spill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Spill({}, {} rows)", self.dir.display(), self.rows.load(Ordering::Relaxed))
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        // Buffers first: closing a file into a removed folder is harmless, but tidy.
+        if let Ok(files) = self.files.get_mut() {
+            files.clear();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn partition(h2: u64) -> usize {
+    (h2 as usize) & (PARTITIONS - 1)
+}
+
+impl KeyHashes {
+    pub fn new(h1: Vec<u64>, h2: Vec<u64>, lines: Vec<u32>) -> Self {
+        KeyHashes { h1, h2, lines, spill: None }
+    }
+
+    /// Rows held, in memory and spilled.
+    pub fn len(&self) -> u64 {
+        self.h1.len() as u64 + self.spill.as_ref().map_or(0, |s| s.rows.load(Ordering::Relaxed))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether rows were written out.
+    pub fn spilled(&self) -> bool {
+        self.spill.is_some()
+    }
+
+    /// Adds the hashes of later rows (the next batch).
+    pub fn append(&mut self, other: KeyHashes) {
+        self.h1.extend(other.h1);
+        self.h2.extend(other.h2);
+        self.lines.extend(other.lines);
+        if let Some(s) = other.spill {
+            // Two spilled sets are never merged: a batch's hashes are in memory.
+            debug_assert!(self.spill.is_none(), "two spilled hash sets merged");
+            self.spill.get_or_insert(s);
+        }
+    }
+
+    /// Writes the rows in memory out when there are more than `max_rows`, to a new folder
+    /// under `temp` (made at the first spill).
+    pub fn bound(&mut self, max_rows: usize, temp: &Path) -> std::io::Result<()> {
+        if self.h1.len() <= max_rows {
+            return Ok(());
+        }
+        if self.spill.is_none() {
+            self.spill = Some(Arc::new(Spill::create(temp)?));
+        }
+        let spill = self.spill.as_ref().expect("made above");
+        let mut files = spill.files.lock().map_err(|_| std::io::Error::other("a spill writer panicked"))?;
+        for i in 0..self.h1.len() {
+            let mut row = [0u8; ROW];
+            row[..8].copy_from_slice(&self.h1[i].to_le_bytes());
+            row[8..16].copy_from_slice(&self.h2[i].to_le_bytes());
+            row[16..].copy_from_slice(&self.lines[i].to_le_bytes());
+            files[partition(self.h2[i])].write_all(&row)?;
+        }
+        spill.rows.fetch_add(self.h1.len() as u64, Ordering::Relaxed);
+        self.h1.clear();
+        self.h2.clear();
+        self.lines.clear();
+        Ok(())
+    }
+
+    /// The rows sharing a key with another row: how many, and the first `limit` lines.
+    pub fn duplicates(&self, limit: usize) -> std::io::Result<Duplicates> {
+        let evaluated = self.len();
+        let Some(spill) = &self.spill else {
+            let (failing, first_lines) = duplicate_lines(&self.h1, &self.h2, &self.lines, limit);
+            return Ok(Duplicates { evaluated, failing, first_lines });
+        };
+        {
+            let mut files = spill.files.lock().map_err(|_| std::io::Error::other("a spill writer panicked"))?;
+            for f in files.iter_mut() {
+                f.flush()?;
+            }
+        }
+        let (mut failing, mut first_lines) = (0u64, Vec::new());
+        for p in 0..PARTITIONS {
+            let (mut h1, mut h2, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+            let mut reader = BufReader::with_capacity(1 << 20, File::open(spill.dir.join(format!("{p}.bin")))?);
+            let mut row = [0u8; ROW];
+            loop {
+                match reader.read_exact(&mut row) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                    Err(e) => return Err(e),
+                }
+                h1.push(u64::from_le_bytes(row[..8].try_into().expect("8 bytes")));
+                h2.push(u64::from_le_bytes(row[8..16].try_into().expect("8 bytes")));
+                lines.push(u32::from_le_bytes(row[16..].try_into().expect("4 bytes")));
+            }
+            for i in (0..self.h1.len()).filter(|&i| partition(self.h2[i]) == p) {
+                h1.push(self.h1[i]);
+                h2.push(self.h2[i]);
+                lines.push(self.lines[i]);
+            }
+            let (n, part_lines) = duplicate_lines(&h1, &h2, &lines, limit);
+            failing += n;
+            first_lines.extend(part_lines);
+            first_lines.sort_unstable();
+            first_lines.truncate(limit);
+        }
+        Ok(Duplicates { evaluated, failing, first_lines })
+    }
+}
+
+impl Spill {
+    fn create(temp: &Path) -> std::io::Result<Spill> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = temp.join(format!("sotecheck-spill-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+        // A new folder (not an existing one someone prepared), private to this run.
+        std::fs::create_dir(&dir)?;
+        let spill = Spill { dir, files: Mutex::new(Vec::new()), rows: AtomicU64::new(0) };
+        let mut files = Vec::with_capacity(PARTITIONS);
+        for p in 0..PARTITIONS {
+            files.push(BufWriter::with_capacity(1 << 16, File::create_new(spill.dir.join(format!("{p}.bin")))?));
+        }
+        *spill.files.lock().expect("new") = files;
+        Ok(spill)
+    }
+}
+
+/// The rows of `h1`/`h2` whose 128-bit hash another row shares: how many, and the first
+/// `limit` lines, sorted.
+fn duplicate_lines(h1: &[u64], h2: &[u64], lines: &[u32], limit: usize) -> (u64, Vec<u64>) {
+    // Repeated first hashes by sorting a copy (bucket by bucket): on 10 M rows about five
+    // times faster than a hash table of the keys. Rows whose first hash repeats are the
+    // candidates; rows that share both hashes (128 bits) are the duplicates.
+    let repeated = repeated_values(h1);
+    if repeated.is_empty() {
+        return (0, Vec::new());
+    }
+    let mut candidates: Vec<(u64, u64, u64)> =
+        (0..h1.len()).filter(|&i| repeated.contains(&h1[i])).map(|i| (h1[i], h2[i], lines[i] as u64)).collect();
+    candidates.par_sort_unstable();
+    let mut failing_lines: Vec<u64> =
+        candidates.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).filter(|run| run.len() > 1).flat_map(|run| run.iter().map(|r| r.2)).collect();
+    failing_lines.sort_unstable();
+    let failing = failing_lines.len() as u64;
+    failing_lines.truncate(limit);
+    (failing, failing_lines)
+}
+
+/// The values occurring more than once in `h` (uniformly distributed hashes). They are
+/// scattered into buckets by their top bits (about 64 values a bucket), and each bucket is
+/// sorted on its own, in parallel: on 10 M hashes faster than sorting them all. The
+/// scatter is parallel too: each thread counts, then places, the values of its own part
+/// into its own slots of every bucket.
+pub fn repeated_values(h: &[u64]) -> HashSet<u64> {
+    let bits = (h.len() / 64).max(1).ilog2().clamp(1, 20);
+    let buckets = 1usize << bits;
+    let bucket = |v: u64| (v >> (64 - bits)) as usize;
+    let parts: Vec<&[u64]> = h.chunks(h.len().div_ceil(rayon::current_num_threads()).max(1 << 16)).collect();
+    let counts: Vec<Vec<usize>> = parts
+        .par_iter()
+        .map(|part| {
+            let mut c = vec![0usize; buckets];
+            for &v in *part {
+                c[bucket(v)] += 1;
+            }
+            c
+        })
+        .collect();
+    // Where each part's values of each bucket go: buckets in order, parts in order within.
+    let mut starts = vec![0usize; buckets + 1];
+    let mut next: Vec<Vec<usize>> = vec![vec![0; buckets]; parts.len()];
+    let mut at = 0;
+    for b in 0..buckets {
+        starts[b] = at;
+        for (p, c) in counts.iter().enumerate() {
+            next[p][b] = at;
+            at += c[b];
+        }
+    }
+    starts[buckets] = at;
+    let mut scattered = vec![0u64; h.len()];
+    let out = SharedSlots(scattered.as_mut_ptr());
+    parts.par_iter().zip(next.into_par_iter()).for_each(|(part, mut next)| {
+        let out = &out;
+        for &v in *part {
+            let b = bucket(v);
+            // SAFETY: the slots of (part, bucket) are disjoint from every other part's and
+            // bucket's (laid out above from the counts), and within `scattered`.
+            unsafe { out.0.add(next[b]).write(v) };
+            next[b] += 1;
+        }
+    });
+    // Buckets as disjoint slices, to sort in parallel.
+    let mut slices: Vec<&mut [u64]> = Vec::with_capacity(buckets);
+    let mut rest = scattered.as_mut_slice();
+    for w in starts.windows(2) {
+        let (b, r) = rest.split_at_mut(w[1] - w[0]);
+        slices.push(b);
+        rest = r;
+    }
+    slices
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            b.sort_unstable();
+            let repeated: Vec<u64> = b.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+            repeated
+        })
+        .collect::<Vec<u64>>()
+        .into_iter()
+        .collect()
+}
+
+/// The scatter's output, written by several threads at disjoint places.
+struct SharedSlots(*mut u64);
+// SAFETY: each thread writes its own slots only (see `repeated_values`).
+unsafe impl Sync for SharedSlots {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_values_are_found_in_every_bucket() {
+        let mut h: Vec<u64> = (0..100_000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
+        h.extend([h[5], h[99_999], h[5], u64::MAX, u64::MAX, 0, 0]);
+        let mut found: Vec<u64> = repeated_values(&h).into_iter().collect();
+        found.sort_unstable();
+        let mut expected = vec![h[5], h[99_999], u64::MAX, 0];
+        expected.sort_unstable();
+        assert_eq!(found, expected);
+    }
+
+    /// Keys with duplicates spread over the batches; the same answer spilled at any
+    /// budget, and the folder gone once the hashes are dropped.
+    #[test]
+    fn spilled_duplicates_equal_the_in_memory_ones_and_the_folder_is_removed() {
+        let key = |i: u64| if i % 97 == 0 { i % 1000 } else { i };
+        let batch = |from: u64, to: u64| {
+            let keys: Vec<u64> = (from..to).map(key).collect();
+            KeyHashes::new(
+                keys.iter().map(|k| k.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect(),
+                keys.iter().map(|k| k.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(17)).collect(),
+                (from..to).map(|l| l as u32 + 2).collect(),
+            )
+        };
+        let temp = std::env::temp_dir().join(format!("sotecheck-keyhash-test-{}", std::process::id()));
+        std::fs::create_dir_all(&temp).unwrap();
+        let mut whole = KeyHashes::default();
+        for b in 0..20 {
+            whole.append(batch(b * 5000, (b + 1) * 5000));
+        }
+        let expected = whole.duplicates(10).unwrap();
+        assert!(expected.failing > 1000, "{expected:?}");
+        for budget in [0, 1, 4999, 12_000, 60_000] {
+            let mut spilled = KeyHashes::default();
+            for b in 0..20 {
+                spilled.append(batch(b * 5000, (b + 1) * 5000));
+                spilled.bound(budget, &temp).unwrap();
+            }
+            assert!(spilled.spilled());
+            assert_eq!(spilled.len(), 100_000);
+            assert_eq!(spilled.duplicates(10).unwrap(), expected, "budget {budget}");
+            let dir = spilled.spill.as_ref().unwrap().dir.clone();
+            assert!(dir.is_dir());
+            drop(spilled);
+            assert!(!dir.exists(), "the spill folder is removed");
+        }
+        std::fs::remove_dir_all(&temp).unwrap();
+    }
+}
