@@ -19,29 +19,29 @@ fn main() -> PolarsResult<()> {
     let res = desc["resources"].as_array().expect("resources").iter().find(|r| r["name"] == "activity").expect("activity");
     let path = Path::new(dir).join(res["path"].as_str().expect("path"));
     let p = PlRefPath::new(path.to_string_lossy().as_ref());
-    let lf = if res["format"] == "parquet" {
-        LazyFrame::scan_parquet(p, Default::default())?
-    } else {
-        let text = |n: &str| Field::new(n.into(), DataType::String);
-        let schema = Schema::from_iter([
-            text("event_id"),
-            text("event_date"),
-            text("service_code"),
-            text("unit_oid"),
-            text("production"),
-            text("municipality"),
-            Field::new("age".into(), DataType::Int64),
-            text("sex"),
-            text("contact_mode"),
-            text("professional"),
-            text("diagnosis"),
-            Field::new("volume".into(), DataType::Float64),
-        ]);
-        LazyCsvReader::new(p)
-            .with_schema(Some(Arc::new(schema)))
-            .finish()?
-            .with_column(col("event_date").str().to_date(StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: false, ..Default::default() }))
-    };
+    let lf =
+        if res["format"] == "parquet" {
+            LazyFrame::scan_parquet(p, Default::default())?
+        } else {
+            let text = |n: &str| Field::new(n.into(), DataType::String);
+            let schema = Schema::from_iter([
+                text("event_id"),
+                text("event_date"),
+                text("service_code"),
+                text("unit_oid"),
+                text("production"),
+                text("municipality"),
+                Field::new("age".into(), DataType::Int64),
+                text("sex"),
+                text("contact_mode"),
+                text("professional"),
+                text("diagnosis"),
+                Field::new("volume".into(), DataType::Float64),
+            ]);
+            LazyCsvReader::new(p).with_schema(Some(Arc::new(schema))).finish()?.with_column(
+                col("event_date").str().to_date(StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: false, ..Default::default() }),
+            )
+        };
     if floor {
         println!("{}", lf.collect()?.height());
         return Ok(());
@@ -64,7 +64,10 @@ fn main() -> PolarsResult<()> {
             count(col("municipality").str().contains(lit(r"^[0-9]{3}$"), false).not(), "municipality malformed"),
             count(col("age").lt(lit(0)).or(col("age").gt(lit(120))), "age out of range"),
             count(col("sex").is_in(lit(Series::new("s".into(), ["1", "2", "9"])).implode(false), false).not(), "sex invalid"),
-            count(col("unit_oid").str().contains(lit(r"^1\.2\.246\.10\.[1-9][0-9]{6,7}\.10(\.(0|[1-9][0-9]*))+$"), false).not(), "unit_oid invalid"),
+            count(
+                col("unit_oid").str().contains(lit(r"^1\.2\.246\.10\.[1-9][0-9]{6,7}\.10(\.(0|[1-9][0-9]*))+$"), false).not(),
+                "unit_oid invalid",
+            ),
             count(col("diagnosis").str().contains(lit(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$"), false).not(), "diagnosis malformed"),
         ])
         .collect()?;

@@ -112,6 +112,22 @@ pub enum Command {
         #[command(flatten)]
         sources: Sources,
     },
+    /// Internal: check one package and print its report as JSON (`validate` runs each
+    /// package in such a process of its own, see `run::isolated`).
+    #[command(name = "check-one-package", hide = true)]
+    CheckOnePackage {
+        package: PathBuf,
+        #[arg(long, default_value = "virta-2025")]
+        suite: String,
+        #[arg(long, default_value_t = SAMPLE_LIMIT)]
+        samples: usize,
+        #[arg(long, value_parser = parse_size)]
+        batch_over: u64,
+        #[arg(long, value_parser = parse_size)]
+        batch_size: u64,
+        #[command(flatten)]
+        sources: Sources,
+    },
     /// List the rules with family, severity and §29 perspectives.
     Rules {
         #[arg(long, value_enum, default_value = "human")]
@@ -278,12 +294,28 @@ pub fn validate_with(
     batching: Option<Batching>,
     options: EngineOptions,
 ) -> Result<Report, UsageError> {
+    validate_in(packages, suite_spec, sources, samples, batching, options, None)
+}
+
+/// `validate_with`, each package checked by `worker` in a process of its own when given.
+fn validate_in(
+    packages: &[PathBuf],
+    suite_spec: &str,
+    sources: &Sources,
+    samples: usize,
+    batching: Option<Batching>,
+    options: EngineOptions,
+    worker: Option<&crate::run::Worker>,
+) -> Result<Report, UsageError> {
     let registry = registry(sources)?;
     let all = load_rules(sources.rules.as_deref())?;
     let suite = load_suite(suite_spec, &all)?;
     let rules = suite.select(&all);
     let engine = Engine { registry: &registry, pins: &suite.pins, sample_limit: samples, batching, options };
-    let mut reports = crate::run::packages(&engine, &rules, packages);
+    let mut reports = match worker {
+        Some(w) => crate::run::isolated(w, packages, |p| crate::run::packages(&engine, &rules, &[p.to_path_buf()]).remove(0)),
+        None => crate::run::packages(&engine, &rules, packages),
+    };
     for r in &mut reports {
         accept_check(&suite, r);
     }
@@ -399,6 +431,26 @@ fn parse_size(s: &str) -> Result<u64, String> {
     crate::package::limits::parse_size(s)
 }
 
+/// The child process that checks one package for `validate` (`run::isolated`): this
+/// program with the run's suite, samples, batching and sources. None when the program's own
+/// path is unknown: the packages are then checked in this process.
+fn worker(suite: &str, samples: usize, batching: &Batching, sources: &Sources) -> Option<crate::run::Worker> {
+    use std::io::IsTerminal;
+    let program = std::env::current_exe().ok()?;
+    let mut args: Vec<std::ffi::OsString> = vec!["check-one-package".into(), "--suite".into(), suite.into()];
+    args.extend(["--samples".into(), samples.to_string().into()]);
+    args.extend(["--batch-over".into(), batching.over_bytes.to_string().into()]);
+    args.extend(["--batch-size".into(), batching.batch_bytes.to_string().into()]);
+    if let Some(dir) = &sources.rules {
+        args.extend(["--rules".into(), dir.into()]);
+    }
+    for c in &sources.codelists {
+        args.extend(["--codelist".into(), c.into()]);
+    }
+    args.push("--".into());
+    Some(crate::run::Worker { program, args, inherit_stderr: std::io::stderr().is_terminal() })
+}
+
 /// Refuses an `--output` that would write into a package being validated (a folder's
 /// files, or the .zip itself), so a report can never overwrite the data it judges.
 fn output_outside_packages(output: &Path, packages: &[PathBuf]) -> Result<(), UsageError> {
@@ -468,7 +520,8 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             // engine catches it); the default hook would print it to the terminal as well.
             let hook = std::panic::take_hook();
             std::panic::set_hook(Box::new(|_| {}));
-            let report = validate_with(&packages, &suite, &sources, samples, Some(batching), options_from_env());
+            let worker = worker(&suite, samples, &batching, &sources);
+            let report = validate_in(&packages, &suite, &sources, samples, Some(batching), options_from_env(), worker.as_ref());
             std::panic::set_hook(hook);
             let fail_on = match fail_on {
                 FailOnArg::Error => report::FailOn::Error,
@@ -503,6 +556,25 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                 eprint!("{summary}");
             }
             Ok(report.exit_code())
+        }
+        Command::CheckOnePackage { package, suite, samples, batch_over, batch_size, sources } => {
+            let registry = registry(&sources)?;
+            let all = load_rules(sources.rules.as_deref())?;
+            let suite = load_suite(&suite, &all)?;
+            let rules = suite.select(&all);
+            let batching = Batching { over_bytes: batch_over, batch_bytes: batch_size.max(1) as usize };
+            let engine = Engine {
+                registry: &registry,
+                pins: &suite.pins,
+                sample_limit: samples,
+                batching: Some(batching),
+                options: options_from_env(),
+            };
+            std::panic::set_hook(Box::new(|_| {}));
+            let report = crate::run::packages(&engine, &rules, &[package]).remove(0);
+            let text = serde_json::to_string(&report).map_err(|e| UsageError(format!("internal: the report could not be written: {e}")))?;
+            write_out(&text, None)?;
+            Ok(0)
         }
         Command::Rules { format, sources } => {
             let rules = load_rules(sources.rules.as_deref())?;

@@ -930,10 +930,21 @@ fn parquet_dictionary_of_the_wrong_length_is_an_unreadable_file() {
     corrupt_parquet("staff", "staff-dictionary-length.parquet", "file-unparsable", "cannot be read");
 }
 
+/// polars aborts the process (no panic to catch) on a page header that asks for 2^61 bytes:
+/// each package is checked in a process of its own, so the abort is this package's
+/// internal error, with the reason, whole and streamed, and the run reports it (exit 2).
 #[test]
-#[ignore = "polars aborts the process on an allocation of 2^61 bytes (no panic to catch): needs a package per process (lead)"]
-fn parquet_page_that_asks_for_exabytes_is_an_unreadable_file() {
-    corrupt_parquet("costs", "costs-allocation-abort.parquet", "file-unparsable", "cannot be read");
+fn parquet_page_that_asks_for_exabytes_is_this_packages_internal_error() {
+    let (_s, pkg) = with_parquet("costs", "costs-allocation-abort.parquet");
+    for extra in [&[][..], &["--batch-over", "0", "--batch-size", "1K"][..]] {
+        let (run, report) = validate_env(pkg.to_str().unwrap(), extra, &[]);
+        assert_eq!(run.code, 2, "{extra:?}\n{}\n{}", run.stdout, run.stderr);
+        let errors = errors(&report);
+        assert_eq!(errors.len(), 1, "{extra:?}: {errors:#?}");
+        assert_eq!(errors[0].code, "internal-error", "{extra:?}: {errors:#?}");
+        assert!(errors[0].message.contains("memory allocation of 2305843009213693920 bytes failed"), "{}", errors[0].message);
+        assert!(errors[0].message.contains("SIGABRT"), "{}", errors[0].message);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -992,6 +1003,7 @@ fn batch_of_22_with_hostile_packages_reports_the_others() {
     mkfifo(&fifo.join("datapackage.json"));
     let (_p, parquet) = with_parquet("costs", "costs-bitmap-bounds.parquet");
     let (_d, dates) = with_parquet("activity", "activity-date-out-of-range.parquet");
+    let (_a, abort) = with_parquet("costs", "costs-allocation-abort.parquet");
     let (_r, record) = good_copy("batch-record");
     let path = record.join("staff.csv");
     let header = std::fs::read_to_string(&path).unwrap().lines().next().unwrap().to_string() + "\n";
@@ -1008,6 +1020,7 @@ fn batch_of_22_with_hostile_packages_reports_the_others() {
             (10, path(&fifo), "file-not-regular"),
             (12, path(&parquet), "file-unparsable"),
             (14, path(&dates), "value-unparsable"),
+            (15, path(&abort), "internal-error"),
             (16, case("resource-duplicate-name"), "descriptor-invalid"),
             (18, path(&record), "limit-exceeded"),
             (20, case("amount-infinite"), "value-unparsable"),
