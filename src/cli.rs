@@ -291,6 +291,7 @@ pub fn validate_with(
         packages: reports,
         batch: None,
     };
+    report::fix_first::annotate(&mut report, &registry);
     national(&mut report, sources, None, None)?;
     Ok(report)
 }
@@ -332,6 +333,7 @@ pub fn national(report: &mut Report, sources: &Sources, baseline: Option<&Path>,
                 input_problems: Vec::new(),
                 findings: Vec::new(),
                 metrics: Some(row.metrics.clone()),
+                fix_first: Vec::new(),
             });
         }
     }
@@ -603,6 +605,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                 FailOnArg::New => return Err(UsageError("`report` has no baseline: use --fail-on error or warning".into())),
             };
             stored.batch = None;
+            report::fix_first::annotate(&mut stored, &registry(&sources)?);
             national(&mut stored, &sources, None, None)?;
             let stored = stored.gate(fail_on);
             let text = match format {

@@ -41,6 +41,7 @@ pub fn package_report(pkg: &Package, rules: &[Rule], outcome: Outcome) -> Packag
         input_problems: outcome.problems,
         findings,
         metrics,
+        fix_first: Vec::new(),
     }
     .finish()
 }
@@ -66,6 +67,7 @@ pub fn crashed(path: &std::path::Path, payload: Box<dyn std::any::Any + Send>) -
         .help("a file of the package is probably damaged (e.g. a corrupt Parquet file): export it again; if it persists, report this message to the sotecheck maintainers")],
         findings: Vec::new(),
         metrics: None,
+        fix_first: Vec::new(),
     }
     .finish()
 }

@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod batch;
 pub mod build;
+pub mod fix_first;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -123,6 +124,10 @@ pub struct PackageReport {
     /// The package's key measures, per service class and in total (also when rules pass).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<crate::metrics::Metrics>,
+    /// What to fix first: the failing and warning findings grouped by their cause, worst
+    /// first (`fix_first::annotate`; empty when every rule passes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fix_first: Vec<fix_first::FixItem>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
