@@ -104,7 +104,7 @@ fn base(rule: &Rule, pkg: &Package) -> Finding {
 }
 
 /// The first sentence of a docs text, on one line.
-fn first_sentence(text: &str) -> String {
+pub(crate) fn first_sentence(text: &str) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let words: Vec<&str> = flat.split(' ').collect();
     let mut out = Vec::new();

@@ -1,13 +1,18 @@
-//! The report model: findings are data; the human, JSON and JUnit renderers are views of
-//! it. Everything is sorted so the same input gives the same report byte for byte.
+//! The report model: findings are data; the human, JSON, JUnit, Markdown and HTML renderers
+//! are views of it. Everything is sorted so the same input gives the same report byte for byte.
 
 pub mod baseline;
 pub mod batch;
 pub mod build;
 pub mod fix_first;
+pub mod html;
 pub mod human;
+pub mod i18n;
 pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod page;
+pub mod view;
 
 use crate::model::{BreakdownRow, Sample};
 use crate::package::problem::{InputProblem, Level};
