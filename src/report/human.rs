@@ -106,7 +106,7 @@ fn package(p: &PackageReport, v: &View, out: &mut String) {
             "  {:<sw$} {}: {}\n",
             v.status(Status::Pass).to_uppercase(),
             v.family(family),
-            v.fmt("passes.family", &[("n", &n.to_string())])
+            if *n == 1 { v.fmt("passes.family-one", &[]) } else { v.fmt("passes.family", &[("n", &n.to_string())]) }
         ));
     }
     let tolerated: Vec<&Finding> = p.findings.iter().filter(|f| f.within_tolerance > 0).collect();

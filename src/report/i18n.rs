@@ -71,7 +71,9 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "{rules} sääntöä: {passed} kunnossa, {failed} virhettä, {warnings} varoitusta, {info} tiedoksi, {not_evaluated} ei arvioitu",
     ),
     ("passes.family", "{n} rules pass", "{n} sääntöä kunnossa"),
+    ("passes.family-one", "1 rule passes", "1 sääntö kunnossa"),
     ("comparable.of", "{n}/{of} comparable", "{n}/{of} vertailukelpoisia"),
+    ("perspective.all-pass", "{n} rules protect it, all pass", "{n} sääntöä suojaa sitä, kaikki kunnossa"),
     ("comparable.yes", "comparable", "vertailukelpoinen"),
     ("comparable.no", "not comparable", "ei vertailukelpoinen"),
     ("comparable.not", "not: {list}", "eivät: {list}"),
@@ -141,7 +143,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("cross.band", "{key}: {ratio} {per}, outside {band}", "{key}: {ratio} {per}, sallittu {band}"),
     ("cross.official", "the official figure", "virallinen luku"),
-    ("band.per-one", "{right} per {left_one}", "{right} {left} kohden"),
+    ("band.per-one", "{right} per {left_one}", "{right} {left_one} kohden"),
     ("band.per-many", "{right} per {scale} {left}", "{right} {scale} {left} kohden"),
     ("band.monthly", "{per} (monthly mean)", "{per} (kuukausikeskiarvo)"),
     // The batch in the terminal.
