@@ -29,6 +29,10 @@ pub enum Format {
     Human,
     Json,
     Junit,
+    /// One self-contained page (inline CSS, SVG charts and filters): opens from a mail.
+    Html,
+    /// A compact summary for a merge-request comment or a CI job summary.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
@@ -41,7 +45,7 @@ pub enum FailOnArg {
 /// `FORMAT=FILE` of `--report`.
 fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
     let (format, file) = s.split_once('=').ok_or_else(|| format!("`{s}`: write FORMAT=FILE, e.g. junit=report.xml"))?;
-    let format = Format::from_str(format, true).map_err(|_| format!("`{format}` is not a format: human, json or junit"))?;
+    let format = Format::from_str(format, true).map_err(|_| format!("`{format}` is not a format: human, json, junit, html or markdown"))?;
     if file.is_empty() {
         return Err(format!("`{s}`: name the file after `=`"));
     }
@@ -80,7 +84,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Also write a report in another format, e.g. `--report json=out.json --report
-        /// junit=out.xml` (formats: human, json, junit). Repeatable.
+        /// html=report.html` (formats: human, json, junit, html, markdown). Repeatable.
         #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
         reports: Vec<(Format, PathBuf)>,
         /// What fails the gate (exit code 1): `error` — a failing error rule; `warning` —
@@ -99,6 +103,11 @@ pub enum Command {
         /// Print only the batch summary (verdicts, matrix, comparability, outliers, deltas).
         #[arg(long)]
         summary: bool,
+        /// Language of the human, HTML and Markdown reports: `fi` or `en` (JSON and JUnit
+        /// are always English). Default: from LC_ALL, LC_MESSAGES or LANG (`fi_FI.UTF-8` is
+        /// Finnish), otherwise English.
+        #[arg(long, value_name = "fi|en", value_parser = parse_lang)]
+        lang: Option<Lang>,
         /// How many failing rows each finding shows.
         #[arg(long, default_value_t = SAMPLE_LIMIT)]
         samples: usize,
@@ -191,6 +200,11 @@ pub enum Command {
         format: Format,
         #[arg(long, value_enum, default_value = "error")]
         fail_on: FailOnArg,
+        /// Language of the human, HTML and Markdown reports: `fi` or `en` (JSON and JUnit
+        /// are always English). Default: from LC_ALL, LC_MESSAGES or LANG (`fi_FI.UTF-8` is
+        /// Finnish), otherwise English.
+        #[arg(long, value_name = "fi|en", value_parser = parse_lang)]
+        lang: Option<Lang>,
         #[command(flatten)]
         sources: Sources,
     },
@@ -327,6 +341,7 @@ fn validate_in(
         packages: reports,
         batch: None,
     };
+    report::fix_first::annotate(&mut report, &registry);
     national(&mut report, sources, None, None)?;
     Ok(report)
 }
@@ -368,6 +383,7 @@ pub fn national(report: &mut Report, sources: &Sources, baseline: Option<&Path>,
                 input_problems: Vec::new(),
                 findings: Vec::new(),
                 metrics: Some(row.metrics.clone()),
+                fix_first: Vec::new(),
             });
         }
     }
@@ -491,6 +507,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             baseline,
             metrics,
             summary,
+            lang,
             samples,
             batch_over,
             batch_size,
@@ -533,12 +550,16 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                 national(&mut report, &sources, baseline.as_deref(), metrics.as_deref())?;
             }
             let report = report.gate(fail_on);
+            let rules = load_rules(sources.rules.as_deref())?;
+            let view = report::view::View::new(lang.unwrap_or_else(Lang::from_env), &rules);
             let render = |f: Format| match (f, summary) {
-                (Format::Human, false) => report::human::render(&report),
+                (Format::Human, false) => report::human::render(&report, &view),
                 (Format::Json, false) => report::json::render(&report),
                 (Format::Junit, _) => report::junit::render(&report),
-                (Format::Human, true) => report::human::batch_summary(&report),
+                (Format::Human, true) => report::human::batch_summary(&report, &view),
                 (Format::Json, true) => report::json::render_summary(&report),
+                (Format::Html, _) => report::html::render(&report, &view),
+                (Format::Markdown, _) => report::markdown::render(&report, &view),
             };
             if output.is_none() {
                 write_out(&render(format), None)?;
@@ -655,7 +676,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             eprintln!("wrote {} ({} activity rows); planted: {:?}", opts.out.display(), m.activity_rows, m.planted);
             Ok(0)
         }
-        Command::Report { report: path, suite: spec, format, fail_on, sources } => {
+        Command::Report { report: path, suite: spec, format, fail_on, lang, sources } => {
             let text = std::fs::read_to_string(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
             let mut stored: Report =
                 serde_json::from_str(&text).map_err(|e| UsageError(format!("{}: not a sotecheck JSON report: {e}", path.display())))?;
@@ -679,12 +700,16 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                 FailOnArg::New => return Err(UsageError("`report` has no baseline: use --fail-on error or warning".into())),
             };
             stored.batch = None;
+            report::fix_first::annotate(&mut stored, &registry(&sources)?);
             national(&mut stored, &sources, None, None)?;
             let stored = stored.gate(fail_on);
+            let view = report::view::View::new(lang.unwrap_or_else(Lang::from_env), &all);
             let text = match format {
-                Format::Human => report::human::render(&stored),
+                Format::Human => report::human::render(&stored, &view),
                 Format::Json => report::json::render(&stored),
                 Format::Junit => report::junit::render(&stored),
+                Format::Html => report::html::render(&stored, &view),
+                Format::Markdown => report::markdown::render(&stored, &view),
             };
             write_out(&text, None)?;
             Ok(stored.exit_code())

@@ -29,6 +29,28 @@ pub trait Kind: Debug + Send + Sync {
     fn summed(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+    /// For a check comparing two sides (`reconcile`): what each side counts and the band,
+    /// so a report can say a cross-table finding in words.
+    fn comparison(&self) -> Option<Comparison> {
+        None
+    }
+}
+
+/// What a two-sided check compares: per side the table and summed column (none: rows), or
+/// official figures; the band of right ÷ left × `scale`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub left: ComparedSide,
+    pub right: ComparedSide,
+    pub band: Option<(f64, f64)>,
+    pub scale: f64,
+    pub per_month: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComparedSide {
+    Table { table: String, sum: Option<String> },
+    Figures { id: String },
 }
 
 /// A check whose verdict on a row depends on that row alone.
@@ -84,6 +106,10 @@ impl Check {
 
     pub fn summed(&self) -> Vec<(String, String)> {
         self.info().summed()
+    }
+
+    pub fn comparison(&self) -> Option<Comparison> {
+        self.info().comparison()
     }
 
     pub fn is_aggregate(&self) -> bool {

@@ -207,6 +207,21 @@ impl Kind for Reconcile {
         "reconcile"
     }
 
+    fn comparison(&self) -> Option<super::api::Comparison> {
+        use super::api::ComparedSide;
+        let side = |s: &Side| match s {
+            Side::Table { table, sum, .. } => ComparedSide::Table { table: table.clone(), sum: sum.as_ref().map(|s| s.column.clone()) },
+            Side::Figures { id } => ComparedSide::Figures { id: id.clone() },
+        };
+        Some(super::api::Comparison {
+            left: side(&self.left),
+            right: side(&self.right),
+            band: self.band,
+            scale: self.scale,
+            per_month: self.per_month,
+        })
+    }
+
     fn reads(&self) -> Vec<(String, Vec<String>)> {
         [&self.left, &self.right]
             .into_iter()

@@ -41,6 +41,7 @@ pub fn package_report(pkg: &Package, rules: &[Rule], outcome: Outcome) -> Packag
         input_problems: outcome.problems,
         findings,
         metrics,
+        fix_first: Vec::new(),
     }
     .finish()
 }
@@ -66,6 +67,7 @@ pub fn crashed(path: &std::path::Path, payload: Box<dyn std::any::Any + Send>) -
         .help("a file of the package is probably damaged (e.g. a corrupt Parquet file): export it again; if it persists, report this message to the sotecheck maintainers")],
         findings: Vec::new(),
         metrics: None,
+        fix_first: Vec::new(),
     }
     .finish()
 }
@@ -102,7 +104,7 @@ fn base(rule: &Rule, pkg: &Package) -> Finding {
 }
 
 /// The first sentence of a docs text, on one line.
-fn first_sentence(text: &str) -> String {
+pub(crate) fn first_sentence(text: &str) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let words: Vec<&str> = flat.split(' ').collect();
     let mut out = Vec::new();

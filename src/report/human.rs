@@ -1,17 +1,17 @@
 //! The terminal view: a summary table per package, the input problems, then one miette
 //! diagnostic per failing or warning rule with the rows that show the defect.
 
+use super::view::{count, View};
 use super::{Finding, PackageReport, Report, Status, Verdict};
 use crate::package::problem::Level;
-use crate::rules::model::pct;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 #[derive(Debug)]
-struct FindingDiag<'a>(&'a Finding, String);
+struct FindingDiag<'a>(&'a Finding, String, String);
 
 impl std::fmt::Display for FindingDiag<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.title)
+        write!(f, "{}", self.1)
     }
 }
 impl std::error::Error for FindingDiag<'_> {}
@@ -27,39 +27,30 @@ impl Diagnostic for FindingDiag<'_> {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(&self.1))
+        Some(Box::new(&self.2))
     }
 }
 
 fn fmt_count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push('\u{a0}');
-        }
-        out.push(c);
-    }
-    out
+    count(n)
 }
 
-fn verdict(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Conformant => "CONFORMANT",
-        Verdict::GateFailed => "NOT CONFORMANT (gate failed)",
-        Verdict::InputError => "INPUT ERROR (the package could not be fully read)",
-    }
-}
-
-fn package(p: &PackageReport, out: &mut String) {
-    out.push_str(&format!("package {} ({})\n", p.package, p.source));
+fn package(p: &PackageReport, v: &View, out: &mut String) {
+    out.push_str(&format!("{} {} ({})\n", v.t("word.package"), p.package, p.source));
     if let (Some(r), Some(period)) = (&p.region, &p.period) {
         let cls: Vec<String> = p.classifications.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        out.push_str(&format!("  region {r} · period {} … {} · {}\n", period[0], period[1], cls.join(" · ")));
+        out.push_str(&format!(
+            "  {} {r} · {} {} … {} · {}\n",
+            v.t("word.region"),
+            v.t("word.period"),
+            period[0],
+            period[1],
+            cls.join(" · ")
+        ));
     }
-    out.push_str(&format!("  verdict: {}\n", verdict(p.verdict)));
+    out.push_str(&format!("  {}: {}\n", v.t("word.verdict"), v.verdict(p.verdict)));
     if !p.input_problems.is_empty() {
-        out.push_str("\ninput problems:\n");
+        out.push_str(&format!("\n{}:\n", v.t("heading.input-problems")));
         for x in &p.input_problems {
             let lvl = match x.level {
                 Level::Error => "error",
@@ -82,109 +73,162 @@ fn package(p: &PackageReport, out: &mut String) {
     if p.findings.is_empty() {
         return;
     }
-    let w = p.findings.iter().map(|f| f.rule.len()).max().unwrap_or(4).max(4);
+    fix_first(p, v, out);
+    // Failures first, then warnings, not evaluated and info; passes one line per family.
+    let mut shown: Vec<&Finding> = p.findings.iter().filter(|f| f.status != Status::Pass || f.within_tolerance > 0).collect();
+    shown.sort_by(|a, b| (a.status, &a.rule).cmp(&(b.status, &b.rule)));
+    let w = shown.iter().map(|f| f.rule.len()).max().unwrap_or(4).max(4).max(v.t("col.rule").chars().count());
+    let sw = 13.max(shown.iter().map(|f| v.status_of(f).chars().count()).max().unwrap_or(0));
     out.push_str(&format!(
-        "\n  {:<13} {:<w$}  {:<12} {:>10} {:>9} {:>10}  threshold\n",
-        "status", "rule", "table", "evaluated", "failing", "measured"
+        "\n  {:<sw$} {:<w$}  {:<12} {:>10} {:>9} {:>10}  {}\n",
+        v.t("col.status"),
+        v.t("col.rule"),
+        v.t("col.table"),
+        v.t("col.evaluated"),
+        v.t("col.failing"),
+        v.t("col.measured"),
+        v.t("col.threshold")
     ));
-    for f in &p.findings {
-        let measured = if f.status == Status::NotEvaluated {
-            "—".to_string()
-        } else {
-            format!("{} {}", pct(f.measured.value), if f.measured.name == "coverage" { "cov" } else { "" }).trim().to_string()
-        };
+    for f in &shown {
         out.push_str(&format!(
-            "  {:<13} {:<w$}  {:<12} {:>10} {:>9} {:>10}  {}\n",
-            if f.within_tolerance > 0 { "PASS (within)".to_string() } else { f.status.as_str().to_uppercase() },
+            "  {:<sw$} {:<w$}  {:<12} {:>10} {:>9} {:>10}  {}\n",
+            v.status_of(f).to_uppercase(),
             f.rule,
             f.table,
             fmt_count(f.rows_evaluated),
             fmt_count(f.rows_failing),
-            measured,
-            if f.status == Status::NotEvaluated { f.reason.clone().unwrap_or_default() } else { f.threshold.clone() }
+            v.measured(f),
+            if f.status == Status::NotEvaluated { f.reason.clone().unwrap_or_default() } else { v.threshold(f) }
+        ));
+    }
+    let mut passing: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in p.findings.iter().filter(|f| f.status == Status::Pass && f.within_tolerance == 0) {
+        *passing.entry(f.family.as_str()).or_default() += 1;
+    }
+    for (family, n) in &passing {
+        out.push_str(&format!(
+            "  {:<sw$} {}: {}\n",
+            v.status(Status::Pass).to_uppercase(),
+            v.family(family),
+            if *n == 1 { v.fmt("passes.family-one", &[]) } else { v.fmt("passes.family", &[("n", &n.to_string())]) }
         ));
     }
     let tolerated: Vec<&Finding> = p.findings.iter().filter(|f| f.within_tolerance > 0).collect();
     if !tolerated.is_empty() {
-        out.push_str("\n  passing within tolerance:\n");
+        out.push_str(&format!("\n  {}:\n", v.t("heading.passing-within")));
         for f in tolerated {
             let unit = if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" };
             out.push_str(&format!(
                 "    {}: pass, {} {unit} within tolerance ({} of {}; threshold: {})\n",
                 f.rule,
                 fmt_count(f.within_tolerance),
-                pct(f.failing_share),
+                v.pct(f.failing_share),
                 fmt_count(f.rows_evaluated),
-                f.threshold
+                v.threshold(f)
             ));
         }
     }
-    for f in p.findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warning | Status::Info)) {
+    for f in shown.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warning | Status::Info)) {
         out.push('\n');
-        out.push_str(&finding(f));
+        out.push_str(&finding_in(f, v));
     }
     let s = &p.summary;
+    let n = |x: usize| x.to_string();
     out.push_str(&format!(
-        "\n  {} rules: {} passed, {} failed, {} warnings, {} info, {} not evaluated\n",
-        s.rules, s.passed, s.failed, s.warnings, s.info, s.not_evaluated
+        "\n  {}\n",
+        v.fmt(
+            "summary.line",
+            &[
+                ("rules", &n(s.rules)),
+                ("passed", &n(s.passed)),
+                ("failed", &n(s.failed)),
+                ("warnings", &n(s.warnings)),
+                ("info", &n(s.info)),
+                ("not_evaluated", &n(s.not_evaluated))
+            ]
+        )
     ));
 }
 
-/// One finding as the terminal shows it: what failed, how much, where, and why it matters.
+/// The fix-first list: each cause once, with the rules it breaks and what to do.
+fn fix_first(p: &PackageReport, v: &View, out: &mut String) {
+    if p.fix_first.is_empty() {
+        return;
+    }
+    out.push_str(&format!("\n  {}:\n", v.t("heading.fix-first")));
+    for (i, item) in p.fix_first.iter().enumerate() {
+        let (headline, counts, action) = v.fix(item);
+        let mark = match item.status {
+            Status::Fail => "✗",
+            Status::Warning => "!",
+            _ => "i",
+        };
+        out.push_str(&format!("  {:>2}. {mark} {headline}\n", i + 1));
+        out.push_str(&format!("         {counts}: {}\n", item.rules.join(", ")));
+        if !action.is_empty() {
+            out.push_str(&format!("         → {action}\n"));
+        }
+    }
+}
+
+/// One finding as the terminal shows it, in English with the words the finding holds (the
+/// rules' snapshots).
 pub fn finding(f: &Finding) -> String {
-    let help = details(f);
+    finding_in(f, &View::plain())
+}
+
+/// One finding as the terminal shows it: what failed, how much, where, why it matters and
+/// how to fix it.
+pub fn finding_in(f: &Finding, v: &View) -> String {
+    let help = details_in(f, v);
     let mut s = String::new();
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
-    let _ = handler.render_report(&mut s, &FindingDiag(f, help));
+    let _ = handler.render_report(&mut s, &FindingDiag(f, v.title(f), help));
     s
 }
 
-/// A finding's details as plain lines: counts, columns, samples with their file and line,
-/// where failing rows come from, notes, why it matters and how to read more (the body of
-/// the terminal view and of a JUnit failure).
+/// A finding's details as plain English lines (the body of a JUnit failure).
 pub fn details(f: &Finding) -> String {
-    let mut help = format!(
-        "{} of {} {} failing ({}) in {}{}; threshold: {}",
-        fmt_count(f.rows_failing),
-        fmt_count(f.rows_evaluated),
-        if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" },
-        pct(f.failing_share),
-        f.table,
-        if f.columns.is_empty() { String::new() } else { format!(".{}", f.columns.join(",")) },
-        f.threshold
+    details_in(f, &View::plain())
+}
+
+/// A finding's details as plain lines: counts, columns, samples with their file and line
+/// (cross-table ones in words), where failing rows come from, notes, why it matters, how to
+/// fix it and how to read more.
+pub fn details_in(f: &Finding, v: &View) -> String {
+    let unit = if f.samples.iter().any(|s| s.line.is_some()) { "rows" } else { "items" };
+    let unit = if v.lang == crate::lang::Lang::En { unit } else { v.t(&format!("unit.{unit}")) };
+    let place = format!("{}{}", f.table, if f.columns.is_empty() { String::new() } else { format!(".{}", f.columns.join(",")) });
+    let mut help = v.fmt(
+        "details.counts",
+        &[
+            ("failing", &fmt_count(f.rows_failing)),
+            ("evaluated", &fmt_count(f.rows_evaluated)),
+            ("unit", unit),
+            ("share", &v.pct(f.failing_share)),
+            ("place", &place),
+            ("threshold", &v.threshold(f)),
+        ],
     );
     if !f.failing_by_column.is_empty() {
         let parts: Vec<String> = f.by_column_ranked().iter().map(|(c, n)| format!("{c} {}", fmt_count(*n))).collect();
-        help.push_str(&format!("\nfailing by column: {}", parts.join(", ")));
+        help.push_str(&format!("\n{}: {}", v.t("details.by-column"), parts.join(", ")));
     }
     if !f.samples.is_empty() {
-        help.push_str("\nfirst failing:");
+        help.push_str(&format!("\n{}:", v.t("details.first-failing")));
         for s in &f.samples {
-            let place = match (s.line, &s.key) {
-                (Some(l), _) if f.file.is_empty() => format!("line {l}"),
-                (Some(l), _) => format!("{}:{l}", f.file),
-                (None, Some(k)) => k.clone(),
-                _ => String::new(),
-            };
-            // An item keyed by its only value (a missing month) needs no repeat of it.
-            let vals: Vec<String> = s
-                .values
-                .iter()
-                .filter(|(_, v)| s.key.is_none() || v.as_deref() != s.key.as_deref())
-                .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("∅")))
-                .collect();
-            help.push_str(format!("\n  {place}  {}", vals.join(" ")).trim_end());
+            help.push_str(format!("\n  {}", v.sample(f, s)).trim_end());
         }
     }
     if !f.breakdown.is_empty() {
-        help.push_str("\nwhere it comes from:");
+        help.push_str(&format!("\n{}:", v.t("details.where")));
         let weighted = f.breakdown.iter().any(|b| b.total != b.rows as f64 || b.failing != b.failing_rows as f64);
         for b in &f.breakdown {
-            let mut line =
-                format!("\n  {}: {} of {} rows", b.group.as_deref().unwrap_or("∅"), fmt_count(b.failing_rows), fmt_count(b.rows));
+            let rows = v.fmt("details.of-rows", &[("failing", &fmt_count(b.failing_rows)), ("rows", &fmt_count(b.rows))]);
+            let mut line = format!("\n  {}: {rows}", b.group.as_deref().unwrap_or("∅"));
             if weighted {
-                let n = |x: f64| crate::frame::number((x * 100.0).round() / 100.0);
-                line.push_str(&format!(", {} of {} by measure", n(b.failing), n(b.total)));
+                let n = |x: f64| v.lang.decimal(&crate::frame::number((x * 100.0).round() / 100.0));
+                line.push_str(&format!(", {}", v.fmt("details.by-measure", &[("failing", &n(b.failing)), ("total", &n(b.total))])));
             }
             help.push_str(&line);
         }
@@ -192,23 +236,29 @@ pub fn details(f: &Finding) -> String {
     for n in &f.notes {
         help.push_str(&format!("\n{n}"));
     }
-    if !f.why.is_empty() {
-        help.push_str(&format!("\nwhy it matters: {}", f.why));
+    let why = v.why(f);
+    if !why.is_empty() {
+        help.push_str(&format!("\n{}: {why}", v.t("details.why")));
     }
-    help.push_str(&format!("\nexplain: sotecheck explain {}", f.rule));
+    if let Some(how) = v.how_to_fix(f) {
+        help.push_str(&format!("\n{}: {how}", v.t("details.how")));
+    }
+    let lang = if v.lang == crate::lang::Lang::Fi { " --lang fi" } else { "" };
+    help.push_str(&format!("\n{}: sotecheck explain {}{lang}", v.t("details.explain"), f.rule));
     help
 }
 
 /// A few lines for the console when the report itself went elsewhere: each package's
 /// verdict and counts, and the files written.
 pub fn summary(report: &Report, files: &[(impl std::fmt::Debug, std::path::PathBuf)]) -> String {
+    let v = View::plain();
     let mut out = String::new();
     for p in &report.packages {
         let s = &p.summary;
         out.push_str(&format!(
             "sotecheck: {}: {} — {} rules: {} failed, {} warnings, {} not evaluated; {} input problems\n",
             p.package,
-            verdict(p.verdict),
+            v.verdict(p.verdict),
             s.rules,
             s.failed,
             s.warnings,
@@ -222,21 +272,21 @@ pub fn summary(report: &Report, files: &[(impl std::fmt::Debug, std::path::PathB
     out
 }
 
-pub fn render(report: &Report) -> String {
-    let mut out = format!("sotecheck · suite {}\n\n", report.suite);
+pub fn render(report: &Report, v: &View) -> String {
+    let mut out = format!("sotecheck · {} {}\n\n", v.t("word.suite"), report.suite);
     for (i, p) in report.packages.iter().enumerate() {
         if i > 0 {
             out.push_str("\n────────\n\n");
         }
-        package(p, &mut out);
+        package(p, v, &mut out);
     }
-    matrix(report, &mut out);
+    matrix(report, v, &mut out);
     out
 }
 
 /// The coordinator's view: rules × packages, and per §29 perspective how many packages
 /// have a failing rule protecting it (their figures are not comparable on it).
-fn matrix(report: &Report, out: &mut String) {
+fn matrix(report: &Report, v: &View, out: &mut String) {
     let Some(batch) = &report.batch else { return };
     let mark = |s: &Status| match s {
         Status::Pass => "·",
@@ -248,11 +298,11 @@ fn matrix(report: &Report, out: &mut String) {
     let n = batch.packages.len();
     if n > 1 {
         let w = batch.matrix.keys().map(|r| r.len()).max().unwrap_or(4).max(4);
-        out.push_str("\nregions × verdict:\n");
+        out.push_str(&format!("\n{}:\n", v.t("matrix.regions")));
         for (i, p) in report.packages.iter().enumerate() {
-            out.push_str(&format!("  {:>2}. {:<16} {:<40} {}\n", i + 1, p.package, p.source, verdict(p.verdict)));
+            out.push_str(&format!("  {:>2}. {:<16} {:<40} {}\n", i + 1, p.package, p.source, v.verdict(p.verdict)));
         }
-        out.push_str("\nrules × packages (· pass, ✗ fail, ! warning, i info, – not evaluated):\n");
+        out.push_str(&format!("\n{}:\n", v.t("matrix.rules")));
         out.push_str(&format!("  {:<w$} ", ""));
         for i in 0..n {
             out.push_str(&format!("{:>3}", i + 1));
@@ -265,8 +315,8 @@ fn matrix(report: &Report, out: &mut String) {
             }
             out.push('\n');
         }
-        out.push_str("  (rules that pass everywhere are left out; columns are the packages in order above)\n");
-        out.push_str("\ncomparability by §29 perspective (packages with a failing rule protecting it):\n");
+        out.push_str(&format!("  ({})\n", v.t("matrix.note")));
+        out.push_str(&format!("\n{}:\n", v.t("matrix.perspectives")));
         for c in &batch.perspectives {
             // By position: two packages may share a name (one region delivered twice).
             let bad: Vec<String> = report
@@ -279,17 +329,17 @@ fn matrix(report: &Report, out: &mut String) {
                 })
                 .map(|(i, _)| format!("#{}", i + 1))
                 .collect();
+            let pw = crate::rules::model::PERSPECTIVES.iter().map(|p| v.perspective(p).chars().count()).max().unwrap_or(18).max(18);
             out.push_str(&format!(
-                "  {:<18} {}/{} comparable{}\n",
-                c.perspective,
-                c.comparable,
-                c.of,
-                if bad.is_empty() { String::new() } else { format!(" (not: {})", bad.join(", ")) }
+                "  {:<pw$} {}{}\n",
+                v.perspective(&c.perspective),
+                v.fmt("comparable.of", &[("n", &c.comparable.to_string()), ("of", &c.of.to_string())]),
+                if bad.is_empty() { String::new() } else { format!(" ({})", v.fmt("comparable.not", &[("list", &bad.join(", "))])) }
             ));
         }
     }
     if !batch.findings.is_empty() {
-        out.push_str("\nfor the coordinator (warnings, not gate failures):\n");
+        out.push_str(&format!("\n{}:\n", v.t("matrix.coordinator")));
         for f in &batch.findings {
             out.push_str(&format!("  ! [{}] {}\n", f.code, f.message));
         }
@@ -297,14 +347,14 @@ fn matrix(report: &Report, out: &mut String) {
 }
 
 /// Only the batch summary (`--summary`): each package's verdict, then the batch view.
-pub fn batch_summary(report: &Report) -> String {
-    let mut out = format!("sotecheck · suite {}\n", report.suite);
+pub fn batch_summary(report: &Report, v: &View) -> String {
+    let mut out = format!("sotecheck · {} {}\n", v.t("word.suite"), report.suite);
     if report.batch.as_ref().is_none_or(|b| b.packages.len() < 2) {
         out.push('\n');
         for p in &report.packages {
-            out.push_str(&format!("  {:<16} {}\n", p.package, verdict(p.verdict)));
+            out.push_str(&format!("  {:<16} {}\n", p.package, v.verdict(p.verdict)));
         }
     }
-    matrix(report, &mut out);
+    matrix(report, v, &mut out);
     out
 }

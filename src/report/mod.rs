@@ -1,12 +1,18 @@
-//! The report model: findings are data; the human, JSON and JUnit renderers are views of
-//! it. Everything is sorted so the same input gives the same report byte for byte.
+//! The report model: findings are data; the human, JSON, JUnit, Markdown and HTML renderers
+//! are views of it. Everything is sorted so the same input gives the same report byte for byte.
 
 pub mod baseline;
 pub mod batch;
 pub mod build;
+pub mod fix_first;
+pub mod html;
 pub mod human;
+pub mod i18n;
 pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod page;
+pub mod view;
 
 use crate::model::{BreakdownRow, Sample};
 use crate::package::problem::{InputProblem, Level};
@@ -123,6 +129,10 @@ pub struct PackageReport {
     /// The package's key measures, per service class and in total (also when rules pass).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<crate::metrics::Metrics>,
+    /// What to fix first: the failing and warning findings grouped by their cause, worst
+    /// first (`fix_first::annotate`; empty when every rule passes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fix_first: Vec<fix_first::FixItem>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
