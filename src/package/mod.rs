@@ -139,6 +139,7 @@ impl Package {
             match desc.resources.iter().find(|r| r.name == spec.name) {
                 Some(res) => {
                     if let Some(t) = load::load(spec, res, &mut ctx) {
+                        ctx.problems.extend(descriptor::declared_type_notes(spec, res));
                         pkg.tables.insert(spec.name.to_string(), t);
                     }
                 }

@@ -10,6 +10,9 @@ pub enum Level {
     Error,
     /// Reported, does not stop the run.
     Warning,
+    /// A note on how something was read (a declared type the contract overrides); nothing
+    /// to fix for the comparison.
+    Info,
 }
 
 /// Every kind of input problem, kebab-case in reports. Public API: the full list is
@@ -64,6 +67,9 @@ pub enum ProblemCode {
     DecimalCommaUndeclared,
     /// A code column stored as a number in Parquet: leading zeros are lost.
     CodeStoredAsNumber,
+    /// A field's declared type differs from the contract's (`integer` inferred by a tool on
+    /// a code column); the contract's type is read, and the note says so.
+    FieldTypeDiffers,
     /// sotecheck itself failed on this package (a defect to report); the other packages of
     /// the run are checked as usual.
     InternalError,
@@ -98,6 +104,7 @@ impl ProblemCode {
         ProblemCode::ValueUnparsable,
         ProblemCode::DecimalCommaUndeclared,
         ProblemCode::CodeStoredAsNumber,
+        ProblemCode::FieldTypeDiffers,
         ProblemCode::InternalError,
     ];
 }
@@ -142,6 +149,9 @@ impl InputProblem {
     }
     pub fn warning(code: ProblemCode, file: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(code, Level::Warning, file, message)
+    }
+    pub fn info(code: ProblemCode, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Level::Info, file, message)
     }
     pub fn table(mut self, t: &str) -> Self {
         self.table = Some(t.to_string());

@@ -61,7 +61,11 @@ fn package(p: &PackageReport, out: &mut String) {
     if !p.input_problems.is_empty() {
         out.push_str("\ninput problems:\n");
         for x in &p.input_problems {
-            let lvl = if x.level == Level::Error { "error" } else { "warning" };
+            let lvl = match x.level {
+                Level::Error => "error",
+                Level::Warning => "warning",
+                Level::Info => "info",
+            };
             let mut place = x.file.clone();
             if let Some(l) = x.line {
                 place.push_str(&format!(":{l}"));

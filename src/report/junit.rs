@@ -140,7 +140,8 @@ fn input_cases(p: &PackageReport) -> Vec<Case> {
                 let message = problems[0].message.lines().next().unwrap_or("").to_string();
                 (Outcome::Not("error", problems[0].code.as_str(), message, Some(text)), None)
             } else {
-                (Outcome::Pass, Some(format!("warning: {text}")))
+                let level = if problems.iter().any(|x| x.level == Level::Warning) { "warning" } else { "info" };
+                (Outcome::Pass, Some(format!("{level}: {text}")))
             };
             Case { name, classname: format!("{}.input", p.package), outcome, out }
         })
