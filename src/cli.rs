@@ -164,6 +164,26 @@ pub enum Command {
         #[arg(long, value_name = "REGIONS", value_delimiter = ',')]
         defects_for: Vec<String>,
     },
+    /// Write datapackage.json for a folder of CSV or Parquet exports (a region's first run):
+    /// tables matched by file name, encoding, delimiter and number formats read from the data.
+    Init {
+        /// The folder holding the exports.
+        #[arg(value_name = "FOLDER")]
+        folder: PathBuf,
+        /// County code (01–21, 90 = Helsinki).
+        #[arg(long)]
+        region: String,
+        /// Reporting period: a year (2025), a quarter (2025-Q1), a month (2025-03) or
+        /// START..END (2025-01-01..2025-06-30).
+        #[arg(long)]
+        period: String,
+        /// Service classification version the data are coded in.
+        #[arg(long, default_value = "virta-palvelut@1.1")]
+        service: String,
+        /// Replace an existing datapackage.json.
+        #[arg(long)]
+        force: bool,
+    },
     /// Judge a stored JSON report again with a suite's thresholds, without reading the data.
     Report {
         /// A JSON report of an earlier `validate`.
@@ -578,6 +598,22 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             let m = crate::generate::generate(&opts, &registry).map_err(UsageError)?;
             eprintln!("wrote {} ({} activity rows); planted: {:?}", opts.out.display(), m.activity_rows, m.planted);
             Ok(0)
+        }
+        Command::Init { folder, region, period, service, force } => {
+            let opts = crate::init::Options { region, period, service, force };
+            let done = crate::init::describe(&folder, &opts, &Registry::builtin())
+                .and_then(|d| crate::init::write(&folder, &d, force).map(|written| (d, written)));
+            match done {
+                Ok((d, written)) => {
+                    write_out(&crate::init::render(&d, &folder, &written), None)?;
+                    Ok(0)
+                }
+                Err(crate::init::Failure::Usage(msg)) => Err(UsageError(msg)),
+                Err(crate::init::Failure::Unreadable(msg)) => {
+                    eprintln!("error: {msg}");
+                    Ok(2)
+                }
+            }
         }
         Command::Report { report: path, suite: spec, format, fail_on, sources } => {
             let text = std::fs::read_to_string(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;

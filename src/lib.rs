@@ -9,6 +9,7 @@ pub mod examples;
 pub mod exec;
 pub mod frame;
 pub mod generate;
+pub mod init;
 pub mod lang;
 pub mod memory;
 pub mod metrics;
