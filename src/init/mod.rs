@@ -91,11 +91,18 @@ pub fn describe(folder: &Path, opts: &Options, registry: &Registry) -> Result<De
         resources.push(resource);
         tables.push(TableFile { table: spec.name, file, guess, summary, inferred });
     }
-    for spec in contract::TABLES.iter().filter(|s| s.required && !tables.iter().any(|t| t.table == s.name)) {
+    // A table whose files were ambiguous is already said; one with none is said here.
+    let said = |name: &str| undecided.iter().any(|u| u.starts_with(&format!("`{name}`: ")));
+    let missing: Vec<&str> = contract::TABLES
+        .iter()
+        .filter(|s| s.required && !tables.iter().any(|t| t.table == s.name) && !said(s.name))
+        .map(|s| s.name)
+        .collect();
+    for name in missing {
         undecided.push(format!(
             "required table `{0}`: no file found for it; add {0}.csv (or .parquet) to the folder, or add a resource \
              named `{0}` to datapackage.json",
-            spec.name
+            name
         ));
     }
     let name = format!("hva{}-{slug}", opts.region);

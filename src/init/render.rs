@@ -13,8 +13,8 @@ pub fn render(d: &Described, folder: &Path, written: &Path) -> String {
     if d.tables.is_empty() {
         out.push_str("  none found\n");
     }
-    let wt = d.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
-    let wf = d.tables.iter().map(|t| t.file.len()).max().unwrap_or(0);
+    let wt = d.tables.iter().map(|t| t.table.chars().count()).max().unwrap_or(0);
+    let wf = d.tables.iter().map(|t| t.file.chars().count()).max().unwrap_or(0);
     for t in &d.tables {
         out.push_str(&format!("  {:<wt$}  {:<wf$}  {}\n", t.table, t.file, t.summary));
         if let Some(why) = &t.guess {
