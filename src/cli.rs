@@ -270,6 +270,8 @@ pub fn options_from_env() -> EngineOptions {
         per_value: std::env::var_os("SOTECHECK_NO_DICTIONARY").is_none(),
         timings,
         debug_plan: std::env::var_os("SOTECHECK_DEBUG_PLAN").is_some(),
+        // Only a person watching a terminal is shown progress; a pipe or a CI log is not.
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     }
 }
 
@@ -484,7 +486,9 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             // engine catches it); the default hook would print it to the terminal as well.
             let hook = std::panic::take_hook();
             std::panic::set_hook(Box::new(|_| {}));
-            let report = validate_with(&packages, &suite, &sources, samples, Some(batching), options_from_env());
+            let options = options_from_env();
+            let report = validate_with(&packages, &suite, &sources, samples, Some(batching), options);
+            crate::progress::clear(options.progress);
             std::panic::set_hook(hook);
             let fail_on = match fail_on {
                 FailOnArg::Error => report::FailOn::Error,

@@ -17,6 +17,7 @@ pub mod model;
 pub mod options;
 pub mod package;
 pub mod profile;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod rules;

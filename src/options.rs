@@ -22,10 +22,12 @@ pub struct EngineOptions {
     pub timings: Timings,
     /// Print each fused scan's optimised polars plan on standard error.
     pub debug_plan: bool,
+    /// A status line on standard error (`crate::progress`): tables, batches, rows per second.
+    pub progress: bool,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { per_value: true, timings: Timings::Off, debug_plan: false }
+        EngineOptions { per_value: true, timings: Timings::Off, debug_plan: false, progress: false }
     }
 }
