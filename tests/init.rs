@@ -41,13 +41,13 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Copies the CSV files of a fixture, renamed by `rename` (None: left out).
-fn copy_csvs(from: &str, to: &Path, rename: impl Fn(&str) -> Option<String>) {
+/// Copies the CSV and Parquet files of a fixture, renamed by `rename` (None: left out).
+fn copy_tables(from: &str, to: &Path, rename: impl Fn(&str) -> Option<String>) {
     let mut entries: Vec<_> = std::fs::read_dir(Path::new(ROOT).join(from)).unwrap().flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".csv") {
+        if name.ends_with(".csv") || name.ends_with(".parquet") {
             if let Some(new) = rename(&name) {
                 std::fs::copy(e.path(), to.join(new)).unwrap();
             }
@@ -94,7 +94,7 @@ fn same_report_as_shipped(name: &str, fixture: &str, snapshot: Option<&str>) -> 
     let base = scratch(name);
     let dir = base.join("exports");
     std::fs::create_dir(&dir).unwrap();
-    copy_csvs(fixture, &dir, |n| Some(n.into()));
+    copy_tables(fixture, &dir, |n| Some(n.into()));
     let r = init(&base, "exports");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     if let Some(s) = snapshot {
@@ -127,7 +127,7 @@ fn init_on_a_windows_1252_finnish_export_validates_as_the_shipped_descriptor() {
     // The Finnish export (`;`, decimal comma) with cost centres that need Windows-1252
     // (`KÄ2131P`), as the finance system writes them.
     let base = scratch("cp1252-source");
-    copy_csvs("fixtures/variants/finnish-export", &base, |n| Some(n.into()));
+    copy_tables("fixtures/variants/finnish-export", &base, |n| Some(n.into()));
     let variant = base.join("variant");
     std::fs::create_dir(&variant).unwrap();
     for table in ["activity", "costs", "staff", "population", "service_map"] {
@@ -153,11 +153,17 @@ fn init_on_a_utf8_export_with_a_byte_order_mark_validates_as_the_shipped_descrip
 }
 
 #[test]
+fn init_on_parquet_files_validates_as_the_shipped_descriptor() {
+    let written = same_report_as_shipped("parquet", "fixtures/variants/parquet", None);
+    assert_eq!(written["resources"][0], json!({"name": "activity", "path": "activity.parquet", "format": "parquet"}));
+}
+
+#[test]
 fn init_never_overwrites_a_descriptor_without_force() {
     let base = scratch("force");
     let dir = base.join("exports");
     std::fs::create_dir(&dir).unwrap();
-    copy_csvs("fixtures/demo", &dir, |n| Some(n.into()));
+    copy_tables("fixtures/demo", &dir, |n| Some(n.into()));
     std::fs::write(dir.join("datapackage.json"), "{\"kept\": true}\n").unwrap();
     let r = init(&base, "exports");
     assert_eq!(r.code, 3, "an existing descriptor is a usage error");
@@ -174,7 +180,7 @@ fn init_guesses_near_and_finnish_names_and_says_what_it_could_not_decide() {
     let base = scratch("names");
     let dir = base.join("exports");
     std::fs::create_dir(&dir).unwrap();
-    copy_csvs("fixtures/demo", &dir, |n| {
+    copy_tables("fixtures/demo", &dir, |n| {
         Some(
             match n {
                 "activity.csv" => "activty.csv",
@@ -197,7 +203,7 @@ fn init_guesses_near_and_finnish_names_and_says_what_it_could_not_decide() {
     // Two files that could each be `activity`: neither is taken, and the printout says so.
     let dir = base.join("ambiguous");
     std::fs::create_dir(&dir).unwrap();
-    copy_csvs("fixtures/demo", &dir, |n| match n {
+    copy_tables("fixtures/demo", &dir, |n| match n {
         "activity.csv" => Some("activity_2024.csv".into()),
         "costs.csv" => Some("costs.csv".into()),
         _ => None,
@@ -212,7 +218,7 @@ fn init_guesses_near_and_finnish_names_and_says_what_it_could_not_decide() {
 fn init_flags_and_folders_that_cannot_be_used() {
     let base = scratch("flags");
     std::fs::create_dir(base.join("exports")).unwrap();
-    copy_csvs("fixtures/demo", &base.join("exports"), |n| Some(n.into()));
+    copy_tables("fixtures/demo", &base.join("exports"), |n| Some(n.into()));
     for (args, code) in [
         (vec!["init", "exports", "--region", "8", "--period", "2025"], 3),
         (vec!["init", "exports", "--region", "91", "--period", "2025"], 3),
@@ -239,7 +245,7 @@ fn validate_suggests_a_sibling_for_a_misspelt_package_and_init_for_a_bare_folder
 
     let base = scratch("bare");
     std::fs::create_dir(base.join("exports")).unwrap();
-    copy_csvs("fixtures/demo", &base.join("exports"), |n| Some(n.into()));
+    copy_tables("fixtures/demo", &base.join("exports"), |n| Some(n.into()));
     let r = sotecheck_in(&base, &["validate", "exports"]);
     assert_eq!(r.code, 2);
     assert!(r.stdout.contains("sotecheck init exports --region"), "{}", r.stdout);
@@ -263,7 +269,7 @@ fn frictionless(file: &str, edit: impl Fn(&mut Value)) -> Value {
 /// Validates `fixture`'s CSV files under `descriptor`.
 fn validate_with(name: &str, fixture: &str, descriptor: &Value) -> Value {
     let dir = scratch(name);
-    copy_csvs(fixture, &dir, |n| Some(n.into()));
+    copy_tables(fixture, &dir, |n| Some(n.into()));
     std::fs::write(dir.join("datapackage.json"), serde_json::to_string_pretty(descriptor).unwrap()).unwrap();
     report(&dir)
 }

@@ -41,8 +41,13 @@ pub fn resource(spec: &TableSpec, path: &Path, file: &str, undecided: &mut Vec<S
     }
     let known: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
     let Some(shape) = sniff::shape(&sample.text, &known) else {
-        undecided
-            .push(format!("{file}: the delimiter could not be told: the first line is one field whether split by `,`, `;`, tab or `|`"));
+        undecided.push(if sample.text.is_empty() && !sample.whole {
+            format!("{file}: the first line is longer than {} MiB; is it a CSV file with line breaks?", sniff::SAMPLE_BYTES >> 20)
+        } else if sample.text.trim().is_empty() {
+            format!("{file}: the file is empty")
+        } else {
+            format!("{file}: the delimiter could not be told: the first line is one field whether split by `,`, `;`, tab or `|`")
+        });
         return (Value::Object(r), summary, Vec::new());
     };
     if shape.delimiter != ',' {

@@ -1,5 +1,5 @@
 //! What `init` says it did: the package, each table with its file and what was inferred, and
-//! what it could not decide, with the next command.
+//! what it could not decide, with the next command; made safe to show (`redact`).
 
 use super::Described;
 use std::path::Path;
@@ -36,5 +36,7 @@ pub fn render(d: &Described, folder: &Path, written: &Path) -> String {
         }
     }
     out.push_str(&format!("\nnext: sotecheck validate {}\n", folder.display()));
-    out
+    // File names, header names and values come from the folder: identity codes masked, no
+    // escape sequence reaches the terminal.
+    crate::redact::shown_message(&out)
 }

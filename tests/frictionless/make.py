@@ -73,7 +73,17 @@ with tempfile.TemporaryDirectory() as tmp:
 
     lines = [f"frictionless {frictionless.__version__}: `frictionless validate` on what `sotecheck init` writes",
              "(made by tests/frictionless/make.sh; the Rust tests do not run Python)", ""]
-    for label, src in [("demo", "fixtures/demo"), ("finnish-export", "fixtures/variants/finnish-export")]:
+    # The Finnish export with cost centres that need Windows-1252 (`KÄ2131P`), as in
+    # tests/init.rs.
+    cp1252 = os.path.join(tmp, "finnish-export-cp1252")
+    for name in copy_csvs("fixtures/variants/finnish-export", cp1252):
+        path = os.path.join(cp1252, name)
+        with open(path, encoding="utf-8") as f:
+            text = f.read().replace("CC", "KÄ")
+        with open(path, "w", encoding="cp1252", newline="") as f:
+            f.write(text)
+    for label, src in [("demo", "fixtures/demo"), ("finnish-export", "fixtures/variants/finnish-export"),
+                       ("finnish-export-cp1252", cp1252)]:
         folder = os.path.join(tmp, "init-" + label)
         copy_csvs(src, folder)
         subprocess.run([SOTECHECK, "init", folder, "--region", "08", "--period", "2025"], check=True,
