@@ -332,3 +332,22 @@ fn dialects_that_cannot_be_followed_are_refused_with_the_reason() {
     let p = &package(&r)["input_problems"].as_array().unwrap().iter().find(|p| p["code"] == "format-unsupported").cloned();
     assert!(p.as_ref().is_some_and(|p| p["message"].as_str().unwrap().contains("escapeChar")), "{r:#}");
 }
+
+/// A link out of the folder and a FIFO are never read (nor waited on); the rest is described.
+#[cfg(unix)]
+#[test]
+fn init_reads_nothing_outside_the_folder_and_never_blocks() {
+    let base = scratch("hostile");
+    let dir = base.join("exports");
+    std::fs::create_dir(&dir).unwrap();
+    copy_tables("fixtures/demo", &dir, |n| (n != "costs.csv" && n != "staff.csv").then(|| n.into()));
+    std::fs::write(base.join("outside.csv"), "month,service_code,cost_center,account,production,amount_eur\n").unwrap();
+    std::os::unix::fs::symlink(base.join("outside.csv"), dir.join("costs.csv")).unwrap();
+    assert!(Command::new("mkfifo").arg(dir.join("staff.csv")).status().unwrap().success());
+    let r = init(&base, "exports");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("costs.csv: a link to a place outside the folder; not read"), "{}", r.stdout);
+    assert!(r.stdout.contains("staff.csv: a FIFO (named pipe), not a regular file; not read"), "{}", r.stdout);
+    let written = std::fs::read_to_string(dir.join("datapackage.json")).unwrap();
+    assert!(!written.contains("costs.csv") && !written.contains("staff.csv"), "{written}");
+}
