@@ -183,6 +183,10 @@ pub enum Command {
         /// Replace an existing datapackage.json.
         #[arg(long)]
         force: bool,
+        /// A service classification version from a file, for `--service`: `ID=FILE`, as in
+        /// `validate`. Repeatable.
+        #[arg(long = "codelist", value_name = "ID=FILE")]
+        codelists: Vec<String>,
     },
     /// Judge a stored JSON report again with a suite's thresholds, without reading the data.
     Report {
@@ -603,9 +607,10 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             eprintln!("wrote {} ({} activity rows); planted: {:?}", opts.out.display(), m.activity_rows, m.planted);
             Ok(0)
         }
-        Command::Init { folder, region, period, service, force } => {
+        Command::Init { folder, region, period, service, force, codelists } => {
+            let registry = registry(&Sources { rules: None, codelists })?;
             let opts = crate::init::Options { region, period, service, force };
-            let done = crate::init::describe(&folder, &opts, &Registry::builtin())
+            let done = crate::init::describe(&folder, &opts, &registry)
                 .and_then(|d| crate::init::write(&folder, &d, force).map(|written| (d, written)));
             match done {
                 Ok((d, written)) => {

@@ -56,10 +56,10 @@ pub fn resource(spec: &TableSpec, path: &Path, file: &str, undecided: &mut Vec<S
     let rows = shape.rows.len();
     let read = if sample.whole && rows < sniff::SAMPLE_ROWS { "the whole file".to_string() } else { format!("the first {rows}") };
     summary.push_str(&format!(
-        " · delimiter `{}` · {} columns · {} rows read ({read})",
+        " · delimiter `{}` · {} columns · {rows} row{} read ({read})",
         sniff::shown(shape.delimiter),
         shape.header.len(),
-        rows
+        if rows == 1 { "" } else { "s" }
     ));
     let named = shape.header.iter().filter(|h| spec.column(h).is_some()).count();
     if named == 0 {

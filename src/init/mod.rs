@@ -369,7 +369,10 @@ fn check_service(service: &str, registry: &Registry) -> Result<(), Failure> {
     let family = service.split('@').next().unwrap_or(service);
     let known = registry.versions_of(family);
     let known = if known.is_empty() { registry.versions_of("virta-palvelut") } else { known };
-    Err(Failure::Usage(format!("--service `{service}`: sotecheck does not have this classification; known: {}", known.join(", "))))
+    Err(Failure::Usage(format!(
+        "--service `{service}`: sotecheck does not have this classification; known: {}; add another with --codelist {service}=FILE",
+        known.join(", ")
+    )))
 }
 
 #[cfg(test)]
