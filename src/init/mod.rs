@@ -86,7 +86,8 @@ pub fn describe(folder: &Path, opts: &Options, registry: &Registry) -> Result<De
     let mut tables = Vec::new();
     let mut resources = Vec::new();
     for (spec, file, guess) in chosen {
-        let path = root.file(&file).map_err(|r| Failure::Unreadable(format!("{file}: {r:?}")))?;
+        // Looked at again when read: the folder may have changed since it was listed.
+        let path = root.file(&file).map_err(|r| Failure::Unreadable(format!("{file}: {}", refused(&r))))?;
         let (resource, summary, inferred) = columns::resource(spec, &path, &file, &mut undecided);
         resources.push(resource);
         tables.push(TableFile { table: spec.name, file, guess, summary, inferred });
@@ -191,6 +192,7 @@ fn existing(root: &paths::Root, folder: &Path) -> Result<(), Failure> {
 fn list_files(root: &paths::Root, undecided: &mut Vec<String>) -> Result<(Vec<String>, Vec<String>), Failure> {
     let entries = std::fs::read_dir(root.path()).map_err(|e| Failure::Unreadable(format!("cannot list the folder: {e}")))?;
     let mut names: Vec<String> = Vec::new();
+    // A bound on what a folder of exports holds (a folder of millions of files is not one).
     for entry in entries.flatten().take(10_000) {
         match entry.file_name().into_string() {
             Ok(n) => names.push(n),
@@ -269,7 +271,7 @@ fn choose(files: &[String], undecided: &mut Vec<String>) -> Vec<(&'static contra
                 spec.name
             )),
             (several, _) => undecided.push(format!(
-                "`{}`: {} are both named as the table; none is used — keep one of them in the folder",
+                "`{}`: {} are each named as the table; none is used — keep one of them in the folder",
                 spec.name,
                 quoted(several)
             )),
