@@ -189,6 +189,30 @@ pub enum Command {
         #[arg(long, value_name = "REGIONS", value_delimiter = ',')]
         defects_for: Vec<String>,
     },
+    /// Write datapackage.json for a folder of CSV or Parquet exports (a region's first run):
+    /// tables matched by file name, encoding, delimiter and number formats read from the data.
+    Init {
+        /// The folder holding the exports.
+        #[arg(value_name = "FOLDER")]
+        folder: PathBuf,
+        /// County code (01–21, 90 = Helsinki).
+        #[arg(long)]
+        region: String,
+        /// Reporting period: a year (2025), a quarter (2025-Q1), a month (2025-03) or
+        /// START..END (2025-01-01..2025-06-30).
+        #[arg(long)]
+        period: String,
+        /// Service classification version the data are coded in.
+        #[arg(long, default_value = "virta-palvelut@1.1")]
+        service: String,
+        /// Replace an existing datapackage.json.
+        #[arg(long)]
+        force: bool,
+        /// A service classification version from a file, for `--service`: `ID=FILE`, as in
+        /// `validate`. Repeatable.
+        #[arg(long = "codelist", value_name = "ID=FILE")]
+        codelists: Vec<String>,
+    },
     /// Judge a stored JSON report again with a suite's thresholds, without reading the data.
     Report {
         /// A JSON report of an earlier `validate`.
@@ -284,6 +308,8 @@ pub fn options_from_env() -> EngineOptions {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(crate::options::HASH_ROWS_IN_MEMORY),
+        // Only a person watching a terminal is shown progress; a pipe or a CI log is not.
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     }
 }
 
@@ -537,8 +563,10 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             // engine catches it); the default hook would print it to the terminal as well.
             let hook = std::panic::take_hook();
             std::panic::set_hook(Box::new(|_| {}));
+            let options = options_from_env();
             let worker = worker(&suite, samples, &batching, &sources);
-            let report = validate_in(&packages, &suite, &sources, samples, Some(batching), options_from_env(), worker.as_ref());
+            let report = validate_in(&packages, &suite, &sources, samples, Some(batching), options, worker.as_ref());
+            crate::progress::clear(options.progress);
             std::panic::set_hook(hook);
             let fail_on = match fail_on {
                 FailOnArg::Error => report::FailOn::Error,
@@ -675,6 +703,23 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             let m = crate::generate::generate(&opts, &registry).map_err(UsageError)?;
             eprintln!("wrote {} ({} activity rows); planted: {:?}", opts.out.display(), m.activity_rows, m.planted);
             Ok(0)
+        }
+        Command::Init { folder, region, period, service, force, codelists } => {
+            let registry = registry(&Sources { rules: None, codelists })?;
+            let opts = crate::init::Options { region, period, service, force };
+            let done = crate::init::describe(&folder, &opts, &registry)
+                .and_then(|d| crate::init::write(&folder, &d, force).map(|written| (d, written)));
+            match done {
+                Ok((d, written)) => {
+                    write_out(&crate::init::render(&d, &folder, &written), None)?;
+                    Ok(0)
+                }
+                Err(crate::init::Failure::Usage(msg)) => Err(UsageError(msg)),
+                Err(crate::init::Failure::Unreadable(msg)) => {
+                    eprintln!("error: {msg}");
+                    Ok(2)
+                }
+            }
         }
         Command::Report { report: path, suite: spec, format, fail_on, lang, sources } => {
             let text = std::fs::read_to_string(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;

@@ -26,6 +26,8 @@ pub struct EngineOptions {
     /// they are spilled to a temporary folder by partition (`keyhash`). The default, 16 M
     /// (320 MB), keeps a 10 M-row table in memory and bounds a national 100 M-row one.
     pub hash_rows_in_memory: usize,
+    /// A status line on standard error (`crate::progress`): tables, batches, rows per second.
+    pub progress: bool,
 }
 
 /// The default of [`EngineOptions::hash_rows_in_memory`].
@@ -33,6 +35,12 @@ pub const HASH_ROWS_IN_MEMORY: usize = 16 << 20;
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { per_value: true, timings: Timings::Off, debug_plan: false, hash_rows_in_memory: HASH_ROWS_IN_MEMORY }
+        EngineOptions {
+            per_value: true,
+            timings: Timings::Off,
+            debug_plan: false,
+            hash_rows_in_memory: HASH_ROWS_IN_MEMORY,
+            progress: false,
+        }
     }
 }

@@ -60,6 +60,7 @@ impl Engine<'_> {
     /// Opens a package (timed as a whole; its tables stream later if large).
     pub fn open(&self, path: &std::path::Path) -> Package {
         let started = Instant::now();
+        crate::progress::show(self.options.progress, &format!("sotecheck: reading {}", path.display()));
         let pkg = Package::open_with(path, self.registry, self.batching);
         timing(self.options.timings, &format!("load {}", path.display()), started);
         pkg
@@ -123,8 +124,10 @@ impl Engine<'_> {
             .collect();
         let mut order: Vec<&String> = pkg.tables.keys().collect();
         order.sort_by_key(|t| !lookups.contains(&t.as_str()));
-        for name in order {
+        let package = pkg.name();
+        for (k, name) in order.iter().copied().enumerate() {
             let table = &pkg.tables[name];
+            let mut status = crate::progress::Status::start(self.options.progress, &package, name, k + 1, order.len());
             let here: Vec<usize> = (0..gathers.len()).filter(|&g| gathers[g].table() == name).collect();
             let rows: Vec<usize> = (0..jobs.len())
                 .filter(|&i| results[i].is_none() && !jobs[i].check.is_aggregate() && jobs[i].check.table() == *name)
@@ -132,7 +135,7 @@ impl Engine<'_> {
             match &table.data {
                 Data::Streamed(stream) => {
                     let run = pass::Run { engine: self, cx: &cx, jobs, planned: &planned, gathers: &gathers };
-                    let pass = run.stream(name, stream, &rows, &here, &states, &problems);
+                    let pass = run.stream(name, stream, &rows, &here, &states, &problems, &mut status);
                     problems.extend(pass.problems);
                     for (i, r) in pass.rows {
                         results[i] = Some(r);
@@ -159,6 +162,7 @@ impl Engine<'_> {
                     for (i, r) in self.fused_whole(name, df, &plans) {
                         results[i] = Some(r.and_then(|m| unreadable_rows(jobs[i].check, &problems, m)));
                     }
+                    status.done(df.height());
                 }
             }
         }

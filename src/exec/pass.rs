@@ -45,6 +45,7 @@ impl Run<'_, '_> {
         here: &[usize],
         states: &[Option<Result<State, String>>],
         problems: &[InputProblem],
+        status: &mut crate::progress::Status,
     ) -> Pass {
         let engine = self.engine;
         let limit = engine.sample_limit;
@@ -123,6 +124,7 @@ impl Run<'_, '_> {
                     .unwrap_or_else(|_| (Err(PolarsError::ComputeError("internal: the fused scan panicked".into())), Duration::ZERO))
             });
             phases.add_overlapping("fused row rules", fused_took, gathers_took, side_by_side.elapsed());
+            status.batch(batch.height());
             match result {
                 Ok(ms) => {
                     for ((i, _), m) in plans.iter().zip(ms) {

@@ -1,6 +1,7 @@
 //! `datapackage.json`: the Frictionless descriptor with the `sote` property, parsed and
 //! validated into what the loader and rules need (region, period, classifications, resources).
 
+use super::contract::{ColType, TableSpec};
 use super::problem::{InputProblem, ProblemCode};
 use crate::codelist::Registry;
 use chrono::NaiveDate;
@@ -42,8 +43,11 @@ pub struct Resource {
     pub schema: Option<Schema>,
 }
 
+/// The CSV dialect as sotecheck reads it, from either form Frictionless tools write: the
+/// flat one of Data Package v1 and v2 (`"dialect": {"delimiter": ";"}`) or frictionless-py
+/// 5's, with the CSV options nested (`"dialect": {"csv": {"delimiter": ";"}}`).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "RawDialect")]
 pub struct Dialect {
     pub delimiter: Option<String>,
     pub header: Option<bool>,
@@ -51,6 +55,92 @@ pub struct Dialect {
     pub decimal_char: Option<String>,
     /// Shorthand for `groupChar` on every number field (as `decimalChar`).
     pub group_char: Option<String>,
+    /// Options given both flat and nested, with different values (`delimiter`: `;` and `,`).
+    pub conflicts: Vec<String>,
+    /// Options that would change how the file is read and that sotecheck does not follow
+    /// (`escapeChar`, `doubleQuote: false`, `commentChar`, …), each as `name: value`.
+    pub unsupported: Vec<String>,
+}
+
+/// CSV options as both forms spell them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CsvOptions {
+    delimiter: Option<String>,
+    quote_char: Option<String>,
+    double_quote: Option<bool>,
+    escape_char: Option<String>,
+    null_sequence: Option<String>,
+    skip_initial_space: Option<bool>,
+    decimal_char: Option<String>,
+    group_char: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawDialect {
+    #[serde(flatten)]
+    flat: CsvOptions,
+    /// frictionless-py 5 nests the CSV options here.
+    #[serde(default)]
+    csv: CsvOptions,
+    header: Option<bool>,
+    /// Data Package v2 / frictionless-py 5: the rows holding the header, 1-based.
+    header_rows: Option<Vec<serde_json::Value>>,
+    comment_char: Option<String>,
+    comment_rows: Option<Vec<serde_json::Value>>,
+}
+
+impl From<RawDialect> for Dialect {
+    fn from(raw: RawDialect) -> Dialect {
+        let mut conflicts = Vec::new();
+        let mut pick = |name: &str, flat: Option<String>, nested: Option<String>| -> Option<String> {
+            match (flat, nested) {
+                (Some(f), Some(n)) if f != n => {
+                    conflicts.push(format!("`{name}`: `{f}` and `csv.{name}`: `{n}`"));
+                    Some(f)
+                }
+                (f, n) => f.or(n),
+            }
+        };
+        let (f, n) = (raw.flat, raw.csv);
+        let delimiter = pick("delimiter", f.delimiter, n.delimiter);
+        let quote_char = pick("quoteChar", f.quote_char, n.quote_char);
+        let decimal_char = pick("decimalChar", f.decimal_char, n.decimal_char);
+        let group_char = pick("groupChar", f.group_char, n.group_char);
+        let escape_char = pick("escapeChar", f.escape_char, n.escape_char);
+        let null_sequence = pick("nullSequence", f.null_sequence, n.null_sequence);
+        let double_quote = f.double_quote.or(n.double_quote);
+        let skip_initial_space = f.skip_initial_space.or(n.skip_initial_space);
+        let mut unsupported = Vec::new();
+        if let Some(e) = escape_char {
+            unsupported.push(format!("escapeChar: {e:?}"));
+        }
+        if double_quote == Some(false) {
+            unsupported.push("doubleQuote: false".into());
+        }
+        if let Some(n) = null_sequence.filter(|n| !n.is_empty()) {
+            unsupported.push(format!("nullSequence: {n:?}"));
+        }
+        if skip_initial_space == Some(true) {
+            unsupported.push("skipInitialSpace: true".into());
+        }
+        if let Some(c) = raw.comment_char {
+            unsupported.push(format!("commentChar: {c:?}"));
+        }
+        if raw.comment_rows.as_ref().is_some_and(|r| !r.is_empty()) {
+            unsupported.push("commentRows".into());
+        }
+        // `headerRows: [1]` is the default; `[]` is no header; anything else is not read.
+        let mut header = raw.header;
+        match raw.header_rows.as_deref() {
+            None => {}
+            Some([]) => header = header.or(Some(false)),
+            Some([one]) if one.as_u64() == Some(1) => {}
+            Some(rows) => unsupported.push(format!("headerRows: {}", serde_json::Value::from(rows.to_vec()))),
+        }
+        Dialect { delimiter, header, quote_char, decimal_char, group_char, conflicts, unsupported }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -224,6 +314,16 @@ fn resource_problems(resources: &[Resource], problems: &mut Vec<InputProblem>) {
                 .help("give each table one resource: remove the other, or name it as the table it holds"),
             );
         }
+        for c in &res.dialect.conflicts {
+            problems.push(
+                InputProblem::error(
+                    ProblemCode::DescriptorInvalid,
+                    FILE,
+                    format!("resource `{}`: the dialect gives {c}; which one holds is ambiguous", res.name),
+                )
+                .help("keep one form: the flat `\"dialect\": {\"delimiter\": \";\"}` or frictionless-py's nested `\"dialect\": {\"csv\": {\"delimiter\": \";\"}}`"),
+            );
+        }
         let dialect = (res.dialect.decimal_char.as_deref(), res.dialect.group_char.as_deref());
         let mut clashes = vec![("the dialect".to_string(), dialect)];
         for f in res.schema.iter().flat_map(|s| &s.fields) {
@@ -256,4 +356,68 @@ fn resource_problems(resources: &[Resource], problems: &mut Vec<InputProblem>) {
             }
         }
     }
+}
+
+/// Notes for fields whose declared type differs from the contract's: tools that infer a
+/// schema (frictionless-py's `describe`) declare `integer` on code columns such as `020`.
+/// The contract's type is what sotecheck reads (leading zeros kept), so this is a note, not
+/// an error; it says so because generic tools reading the declared type would lose them.
+pub fn declared_type_notes(spec: &TableSpec, res: &Resource) -> Vec<InputProblem> {
+    // One note per declared type and contract type, naming its fields.
+    let mut groups: BTreeMap<(String, ColType), Vec<&str>> = BTreeMap::new();
+    for f in res.schema.iter().flat_map(|s| &s.fields) {
+        let (Some(col), Some(declared)) = (spec.column(&f.name), f.ty.as_deref()) else { continue };
+        if !declared_matches(col.ty, declared) {
+            groups.entry((declared.to_string(), col.ty)).or_default().push(col.name);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((declared, ty), fields)| {
+            let why = match ty {
+                ColType::String => "codes, read as text: leading zeros such as `020` are kept",
+                ColType::Date => "read as ISO dates, YYYY-MM-DD",
+                ColType::Month => "read as months, YYYY-MM",
+                ColType::Integer | ColType::Number => "read as numbers",
+            };
+            let names: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+            let (what, are, them) = if fields.len() == 1 { ("field", "is", "it") } else { ("fields", "are", "them") };
+            let note = InputProblem::info(
+                ProblemCode::FieldTypeDiffers,
+                &res.path,
+                format!(
+                    "{what} {} {are} declared `{declared}`; sotecheck reads {them} as the contract's `{}` ({why})",
+                    names.join(", "),
+                    ty.name()
+                ),
+            )
+            .table(spec.name)
+            .count(fields.len() as u64)
+            .help(format!(
+                "declare \"type\": \"{}\" on {them} in the resource's schema, so that other tools read {them} the same way",
+                frictionless_type(ty)
+            ));
+            if fields.len() == 1 {
+                note.column(fields[0])
+            } else {
+                note
+            }
+        })
+        .collect()
+}
+
+/// The Frictionless Table Schema type of a contract type.
+pub fn frictionless_type(ty: ColType) -> &'static str {
+    match ty {
+        ColType::Month => "yearmonth",
+        other => other.name(),
+    }
+}
+
+/// Whether a declared Frictionless type reads a contract column's values as the contract
+/// does (`any` declares nothing; an `integer` declared on a number column is a narrower
+/// reading of the same numbers).
+fn declared_matches(ty: ColType, declared: &str) -> bool {
+    let declared = declared.to_ascii_lowercase();
+    declared == "any" || declared == frictionless_type(ty) || declared == ty.name() || (ty == ColType::Number && declared == "integer")
 }

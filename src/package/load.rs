@@ -167,6 +167,10 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
     let encoding = match res.encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("utf-8" | "utf8" | "utf-8-sig") => Encoding::Utf8,
         Some("windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" | "iso-8859-15") => Encoding::Cp1252,
+        // Other spellings of the same two (`iso8859-1`, `cp1252`, `us-ascii`: what
+        // Python's and other tools' detectors write), read as browsers read labels.
+        Some(other) if encoding_rs::Encoding::for_label(other.as_bytes()) == Some(encoding_rs::UTF_8) => Encoding::Utf8,
+        Some(other) if encoding_rs::Encoding::for_label(other.as_bytes()) == Some(encoding_rs::WINDOWS_1252) => Encoding::Cp1252,
         Some(other) => {
             ctx.problems.push(
                 InputProblem::error(ProblemCode::FormatUnsupported, file, format!("encoding `{other}` is not supported"))
@@ -176,6 +180,21 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
             return Ok(None);
         }
     };
+    if !res.dialect.unsupported.is_empty() {
+        ctx.problems.push(
+            InputProblem::error(
+                ProblemCode::FormatUnsupported,
+                file,
+                format!(
+                    "the dialect declares {}, which sotecheck does not follow; the values would be read wrong, so the table is not read",
+                    res.dialect.unsupported.join(", ")
+                ),
+            )
+            .table(spec.name)
+            .help("export the file as plain CSV (fields quoted with `\"`, a quote doubled inside, one header row, no comment lines) and drop these options from the dialect"),
+        );
+        return Ok(None);
+    }
     let delimiter = match res.dialect.delimiter.as_deref() {
         None => b',',
         Some(d) if d.len() == 1 => d.as_bytes()[0],

@@ -92,10 +92,11 @@ impl Package {
             }
         } else {
             let why = if path.exists() { "is neither a folder nor a .zip" } else { "does not exist" };
-            pkg.problems.push(
-                InputProblem::error(ProblemCode::PackageUnreadable, &source, format!("the package {why}"))
-                    .help("give a package folder holding datapackage.json, or a .zip of one"),
-            );
+            let help = match paths::near_sibling(path).filter(|_| !path.exists()) {
+                Some(near) => format!("did you mean {}?", near.display()),
+                None => "give a package folder holding datapackage.json, or a .zip of one".into(),
+            };
+            pkg.problems.push(InputProblem::error(ProblemCode::PackageUnreadable, &source, format!("the package {why}")).help(help));
             return pkg;
         };
         let root = match paths::Root::new(&folder) {
@@ -109,7 +110,7 @@ impl Package {
                 return pkg;
             }
         };
-        let text = match read_descriptor(&root) {
+        let text = match read_descriptor(&root, &source, path.is_dir()) {
             Ok(t) => t,
             Err(p) => {
                 pkg.problems.push(*p);
@@ -139,6 +140,7 @@ impl Package {
             match desc.resources.iter().find(|r| r.name == spec.name) {
                 Some(res) => {
                     if let Some(t) = load::load(spec, res, &mut ctx) {
+                        ctx.problems.extend(descriptor::declared_type_notes(spec, res));
                         pkg.tables.insert(spec.name.to_string(), t);
                     }
                 }
@@ -183,12 +185,21 @@ impl Drop for Scratch {
 
 /// The descriptor's text, read only if it is a regular file inside the package and not
 /// larger than [`limits::DESCRIPTOR_BYTES`].
-fn read_descriptor(root: &paths::Root) -> Result<String, Box<InputProblem>> {
+fn read_descriptor(root: &paths::Root, source: &str, folder: bool) -> Result<String, Box<InputProblem>> {
     let path = root.file(descriptor::FILE).map_err(|r| {
         let p = r.problem("the descriptor", descriptor::FILE);
         Box::new(if p.code == ProblemCode::FileMissing {
+            // A folder of exports, the usual first run: `init` writes the descriptor.
+            let help = if folder {
+                format!(
+                    "a package folder must hold a datapackage.json descriptor; for a folder of CSV or Parquet exports, \
+                     write one with `sotecheck init {source} --region 08 --period 2025` (your region's code and period)"
+                )
+            } else {
+                "a package must hold a datapackage.json descriptor".to_string()
+            };
             InputProblem::error(ProblemCode::DescriptorInvalid, descriptor::FILE, "cannot read datapackage.json: it is not in the package")
-                .help("a package folder must hold a datapackage.json descriptor")
+                .help(help)
         } else {
             p
         })

@@ -73,6 +73,20 @@ impl Root {
     }
 }
 
+/// For a path that does not exist, the entry beside it whose name is nearest (a typo:
+/// `fixtures/demo-pakage` → `fixtures/demo-package`). Only the names of the folder the user
+/// pointed into are listed; nothing is opened.
+pub fn near_sibling(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let entries = std::fs::read_dir(parent.unwrap_or(Path::new("."))).ok()?;
+    let names: Vec<String> = entries.flatten().take(10_000).filter_map(|e| e.file_name().into_string().ok()).collect();
+    let mut names: Vec<&str> = names.iter().map(String::as_str).filter(|n| !n.starts_with('.')).collect();
+    names.sort_unstable();
+    let near = crate::suggest::best(name, names)?;
+    Some(parent.map_or_else(|| PathBuf::from(near), |p| p.join(near)))
+}
+
 /// What a file that is not a regular one is, in words.
 fn kind(meta: &std::fs::Metadata) -> &'static str {
     if meta.is_dir() {

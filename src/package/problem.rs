@@ -10,7 +10,8 @@ pub enum Level {
     Error,
     /// Reported, does not stop the run.
     Warning,
-    /// A note on how the package was read (e.g. blank lines ignored); never a problem.
+    /// A note on how the package was read (blank lines ignored, a declared type the
+    /// contract overrides); nothing to fix for the comparison.
     Info,
 }
 
@@ -69,6 +70,9 @@ pub enum ProblemCode {
     /// Blank lines (or lines of delimiters only) at the end of a CSV file: ignored, as
     /// nearly every spreadsheet export writes them.
     BlankLinesIgnored,
+    /// A field's declared type differs from the contract's (`integer` inferred by a tool on
+    /// a code column); the contract's type is read, and the note says so.
+    FieldTypeDiffers,
     /// sotecheck itself failed on this package (a defect to report); the other packages of
     /// the run are checked as usual.
     InternalError,
@@ -104,6 +108,7 @@ impl ProblemCode {
         ProblemCode::DecimalCommaUndeclared,
         ProblemCode::CodeStoredAsNumber,
         ProblemCode::BlankLinesIgnored,
+        ProblemCode::FieldTypeDiffers,
         ProblemCode::InternalError,
     ];
 }
