@@ -195,7 +195,7 @@ impl RecordCheck {
         // two counts at memory speed settle it for most pieces. With quotes, the same two
         // counts of what lies outside them.
         let (delimiters, newlines, longest, trailing, open) = if memchr::memchr(quote, piece).is_none() {
-            let count = |byte: u8| piece.iter().map(|&b| (b == byte) as usize).sum::<usize>();
+            let count = |byte: u8| count_byte(piece, byte);
             let longest = if longer_line(piece, self.max_record) { usize::MAX } else { 0 };
             (count(delimiter), count(b'\n'), longest, piece.last().is_some_and(|&b| b != b'\n'), false)
         } else {
@@ -338,6 +338,23 @@ impl RecordCheck {
                  by the rules",
         ))
     }
+}
+
+/// How many bytes of `piece` are `byte`, eight at a time: a byte of `word ^ pattern` is
+/// zero exactly where `byte` is, and `((x & 0x7f..) + 0x7f..) | x` sets the high bit of
+/// every byte that is not zero, without carries between bytes. (Measured on 10 M rows,
+/// 830 MB, dev profile: 0.99 s for the byte-by-byte count, 0.40 s this way.)
+fn count_byte(piece: &[u8], byte: u8) -> usize {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let pattern = u64::from_ne_bytes([byte; 8]);
+    let (words, rest) = piece.split_at(piece.len() / 8 * 8);
+    let mut not_equal = 0usize;
+    for w in words.chunks_exact(8) {
+        let x = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ pattern;
+        not_equal += ((((x & LOW7) + LOW7) | x) & HIGH).count_ones() as usize;
+    }
+    words.len() - not_equal + rest.iter().filter(|&&b| b == byte).count()
 }
 
 /// Whether `piece` holds a line (bytes between newlines) longer than `max`. A run of more
@@ -557,7 +574,18 @@ mod tests {
 
 #[cfg(test)]
 mod limit_tests {
-    use super::{longer_line, pieces, trailing_blank, RecordCheck};
+    use super::{count_byte, longer_line, pieces, trailing_blank, RecordCheck};
+
+    #[test]
+    fn bytes_are_counted_eight_at_a_time_exactly() {
+        let text: Vec<u8> = (0..10_007u32).map(|i| [b',', b'\n', b'a', 0x80, 0xff, 0, b';'][(i * 7 + i / 3) as usize % 7]).collect();
+        for byte in [b',', b'\n', b'a', 0x80, 0xff, 0, b';', b'x'] {
+            for len in [0, 1, 7, 8, 9, 63, 64, 65, 10_007] {
+                let piece = &text[..len];
+                assert_eq!(count_byte(piece, byte), piece.iter().filter(|&&b| b == byte).count(), "byte {byte} len {len}");
+            }
+        }
+    }
 
     #[test]
     fn blank_lines_at_the_end_are_counted_and_cut() {
