@@ -23,15 +23,16 @@ pub struct EngineOptions {
     /// Print each fused scan's optimised polars plan on standard error.
     pub debug_plan: bool,
     /// Rows of duplicate-key hashes (20 bytes each) a streamed table keeps in memory before
-    /// they are spilled to a temporary folder by partition (`keyhash`). The default, 16 M
-    /// (320 MB), keeps a 10 M-row table in memory and bounds a national 100 M-row one.
+    /// they are spilled to a temporary folder by partition (`keyhash`). The default, 4 M rows
+    /// (80 MB): measured on 10 M CSV rows, spilling costs no time beyond noise (6.7–7.3 s
+    /// against 6.8–7.6 s) and saves 250 MB of peak memory (0.90–0.96 → 0.70 GB).
     pub hash_rows_in_memory: usize,
     /// A status line on standard error (`crate::progress`): tables, batches, rows per second.
     pub progress: bool,
 }
 
 /// The default of [`EngineOptions::hash_rows_in_memory`].
-pub const HASH_ROWS_IN_MEMORY: usize = 16 << 20;
+pub const HASH_ROWS_IN_MEMORY: usize = 4 << 20;
 
 impl Default for EngineOptions {
     fn default() -> Self {
