@@ -74,9 +74,10 @@ pub fn empty(g: &Gather) -> State {
 
 /// Keyed requests grouping by the same columns, in one pass.
 fn answer(df: &DataFrame, dict: Option<&Dictionary>, by: &[String], requests: &[&KeyedSum]) -> Result<Vec<State>, String> {
-    if let (Some(dict), [one]) = (dict, by) {
-        if let Some((values, codes)) = dict.coded(one) {
-            if let Some(states) = answer_coded(df, values, codes, requests)? {
+    if let Some(dict) = dict {
+        let coded: Option<Vec<(&Series, &[IdxSize])>> = by.iter().map(|c| dict.coded(c)).collect();
+        if let Some(coded) = coded.filter(|c| !c.is_empty()) {
+            if let Some(states) = answer_coded(df, &coded, requests)? {
                 return Ok(states);
             }
         }
@@ -123,11 +124,21 @@ fn answer(df: &DataFrame, dict: Option<&Dictionary>, by: &[String], requests: &[
     Ok(states)
 }
 
-/// `answer` for requests keyed by one coded column of the batch: the masks (and summed
-/// columns) are evaluated by polars in one select, then counted and summed per code
-/// visiting only the rows each mask keeps, with no group-by hashing. `None` if a mask is
-/// not a full column (the group-by then answers).
-fn answer_coded(df: &DataFrame, values: &Series, codes: &[IdxSize], requests: &[&KeyedSum]) -> Result<Option<Vec<State>>, String> {
+/// Distinct combinations of coded key columns counted per combination at most: beyond,
+/// the group-by answers (a dense array of this many counts per request is cheap).
+const MOST_COMBINATIONS: usize = 1 << 16;
+
+/// `answer` for requests keyed by coded columns of the batch: the masks (and summed
+/// columns) are evaluated by polars in one select, then counted and summed per combination
+/// of codes visiting only the rows each mask keeps, with no group-by hashing. (On 10 M rows
+/// the two-column key of service class and production took 0.50 s by group-by; all the
+/// gathers of the activity pass went from 2.2 s to 1.0 s with this and opt-level 2.) `None`
+/// if a mask is not a full column or the combinations are too many (the group-by then
+/// answers).
+fn answer_coded(df: &DataFrame, coded: &[(&Series, &[IdxSize])], requests: &[&KeyedSum]) -> Result<Option<Vec<State>>, String> {
+    let sizes: Vec<usize> = coded.iter().map(|(values, _)| values.len()).collect();
+    let combinations = sizes.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n.max(1))).filter(|&n| n <= MOST_COMBINATIONS);
+    let Some(combinations) = combinations else { return Ok(None) };
     let mut sel = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         sel.push(r.mask.clone().alias(format!("__m{i}")));
@@ -136,10 +147,35 @@ fn answer_coded(df: &DataFrame, values: &Series, codes: &[IdxSize], requests: &[
         }
     }
     let masks = df.clone().lazy().select(sel).collect().map_err(pe)?;
-    if masks.height() != codes.len() {
+    let rows = coded[0].1.len();
+    if masks.height() != rows || coded.iter().any(|(_, c)| c.len() != rows) {
         return Ok(None);
     }
-    let keys = frame::strings(&values.cast(&DataType::String).map_err(pe)?);
+    // Each row's combination: the codes as digits of a mixed-radix number.
+    let combination: Vec<u32> = if let [(_, codes)] = coded {
+        codes.iter().map(|&c| c as u32).collect()
+    } else {
+        let mut out = vec![0u32; rows];
+        for ((_, codes), &n) in coded.iter().zip(&sizes) {
+            for (o, &c) in out.iter_mut().zip(codes.iter()) {
+                *o = *o * n as u32 + c as u32;
+            }
+        }
+        out
+    };
+    let parts: Vec<Vec<Option<String>>> =
+        coded.iter().map(|(values, _)| values.cast(&DataType::String).map(|v| frame::strings(&v))).collect::<Result<_, _>>().map_err(pe)?;
+    // The key of a combination as `answer` writes it (sums: parts joined by a space; present
+    // keys: by U+001F); none if a part is empty.
+    let key = |mut j: usize, separator: &str| -> Option<String> {
+        let mut digits = vec![0usize; sizes.len()];
+        for (d, &n) in digits.iter_mut().zip(&sizes).rev() {
+            *d = j % n.max(1);
+            j /= n.max(1);
+        }
+        let texts: Option<Vec<&str>> = digits.iter().zip(&parts).map(|(&d, p)| p.get(d).and_then(|v| v.as_deref())).collect();
+        Some(texts?.join(separator))
+    };
     let mut states = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         let mask = frame::column(&masks, &format!("__m{i}")).and_then(|c| c.bool().cloned()).map_err(pe)?;
@@ -150,20 +186,20 @@ fn answer_coded(df: &DataFrame, values: &Series, codes: &[IdxSize], requests: &[
             }
             _ => None,
         };
-        let (mut n, mut v) = (vec![0u64; keys.len()], vec![0f64; keys.len()]);
+        let (mut n, mut v) = (vec![0u64; combinations], vec![0f64; combinations]);
         frame::for_true_rows(&mask, |row| {
-            let c = codes[row] as usize;
+            let c = combination[row] as usize;
             n[c] += 1;
             if let Some(s) = &summed {
                 v[c] += s[row];
             }
         });
         // As `answer`: keys without a counted row, or with an empty value, are left out.
-        let counted = (0..keys.len()).filter_map(|j| Some((j, keys[j].clone()?))).filter(|&(j, _)| n[j] > 0);
+        let counted = (0..combinations).filter(|&j| n[j] > 0);
         states.push(if r.present {
-            State::Present(counted.map(|(_, k)| k).collect())
+            State::Present(counted.filter_map(|j| key(j, "\u{1f}")).collect())
         } else {
-            State::Sums(counted.map(|(j, k)| (k, if summed.is_some() { v[j] } else { n[j] as f64 })).collect())
+            State::Sums(counted.filter_map(|j| Some((key(j, " ")?, if summed.is_some() { v[j] } else { n[j] as f64 }))).collect())
         });
     }
     Ok(Some(states))
