@@ -132,22 +132,7 @@ fn package(p: &PackageReport, v: &View, out: &mut String) {
         out.push('\n');
         out.push_str(&finding_in(f, v));
     }
-    let s = &p.summary;
-    let n = |x: usize| x.to_string();
-    out.push_str(&format!(
-        "\n  {}\n",
-        v.fmt(
-            "summary.line",
-            &[
-                ("rules", &n(s.rules)),
-                ("passed", &n(s.passed)),
-                ("failed", &n(s.failed)),
-                ("warnings", &n(s.warnings)),
-                ("info", &n(s.info)),
-                ("not_evaluated", &n(s.not_evaluated))
-            ]
-        )
-    ));
+    out.push_str(&format!("\n  {}\n", v.summary_line(&p.summary)));
 }
 
 /// The fix-first list: each cause once, with the rules it breaks and what to do.

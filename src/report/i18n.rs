@@ -68,7 +68,9 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     (
         "summary.line",
         "{rules} rules: {passed} passed, {failed} failed, {warnings} warnings, {info} info, {not_evaluated} not evaluated",
-        "{rules} sääntöä: {passed} kunnossa, {failed} virhettä, {warnings} varoitusta, {info} tiedoksi, {not_evaluated} ei arvioitu",
+        // Label before number, as in a table: grammatical for every count (`virheitä 1`),
+        // where `1 virhettä` is not.
+        "sääntöjä {rules}: kunnossa {passed}, virheitä {failed}, varoituksia {warnings}, tiedoksi {info}, ei arvioitu {not_evaluated}",
     ),
     ("passes.family", "{n} rules pass", "{n} sääntöä kunnossa"),
     ("passes.family-one", "1 rule passes", "1 sääntö kunnossa"),

@@ -213,18 +213,7 @@ pub fn build(report: &Report, v: &View) -> Page {
 
 fn package(i: usize, p: &PackageReport, v: &View) -> PagePackage {
     let s = &p.summary;
-    let n = |x: usize| x.to_string();
-    let summary = v.fmt(
-        "summary.line",
-        &[
-            ("rules", &n(s.rules)),
-            ("passed", &n(s.passed)),
-            ("failed", &n(s.failed)),
-            ("warnings", &n(s.warnings)),
-            ("info", &n(s.info)),
-            ("not_evaluated", &n(s.not_evaluated)),
-        ],
-    );
+    let summary = v.summary_line(s);
     let mut ordered: Vec<&Finding> = p.findings.iter().collect();
     ordered.sort_by(|a, b| (a.status, &a.rule).cmp(&(b.status, &b.rule)));
     let findings: Vec<PageFinding> = ordered.iter().map(|f| finding(f, v)).collect();

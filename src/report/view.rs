@@ -53,6 +53,22 @@ impl<'a> View<'a> {
         i18n::fmt(self.lang, key, args)
     }
 
+    /// A package's counts of rules by status, in one line.
+    pub fn summary_line(&self, s: &super::Summary) -> String {
+        let n = |x: usize| x.to_string();
+        self.fmt(
+            "summary.line",
+            &[
+                ("rules", &n(s.rules)),
+                ("passed", &n(s.passed)),
+                ("failed", &n(s.failed)),
+                ("warnings", &n(s.warnings)),
+                ("info", &n(s.info)),
+                ("not_evaluated", &n(s.not_evaluated)),
+            ],
+        )
+    }
+
     pub fn rule(&self, id: &str) -> Option<&'a Rule> {
         self.rules.get(id).copied()
     }
