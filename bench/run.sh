@@ -12,11 +12,11 @@
 # build; dependencies at opt-level 2). Wall time and peak RSS come from /usr/bin/time -v.
 # Writes bench/RESULTS.md. Run from the repository root:
 #   bash bench/run.sh  # SIZES="1000000 10000000" LARGE_ROWS=100000000 BATCH_ROWS="10000000 100000000"
-# (LARGE_ROWS=0 skips the 100 M run; the 100 M packages take 8.6 GB of disk each under $WORK.)
+# (LARGE_ROWS=0 skips the 100 M run, BATCH_ROWS="" the batches; the 100 M packages take 8.6 GB of disk each under $WORK.)
 set -euo pipefail
-SIZES=${SIZES:-"1000000 10000000"}
-LARGE_ROWS=${LARGE_ROWS:-100000000}
-BATCH_ROWS=${BATCH_ROWS:-"10000000 100000000"}
+SIZES=${SIZES-"1000000 10000000"}
+LARGE_ROWS=${LARGE_ROWS-100000000}
+BATCH_ROWS=${BATCH_ROWS-"10000000 100000000"}
 WORK=${WORK:-/tmp/sotecheck-bench}
 cargo build --bin sotecheck --example scan_floor --example peer_checks >&2
 target=${CARGO_TARGET_DIR:-target}
