@@ -3,6 +3,8 @@
 //! class and ratio while an unaltered batch raises none, and each submission is compared
 //! with the previous one (new, persisting, changed, resolved; `--fail-on new`).
 
+mod common;
+
 use sotecheck::generate::{Defect, OutFormat};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,28 +31,7 @@ fn temp(name: &str) -> PathBuf {
 /// All 22 regions, `rows` activity rows in all (split by population), with `planted`
 /// defects in the regions named.
 fn batch(name: &str, rows: u64, planted: &[(&str, Defect, f64)]) -> Vec<PathBuf> {
-    let registry = sotecheck::codelist::Registry::builtin();
-    let figures = registry.figures(sotecheck::codelist::registry::HVA_POPULATION).unwrap();
-    let total: f64 = figures.values.values().sum();
-    let root = temp(name);
-    let mut out = Vec::new();
-    for (code, pop) in &figures.values {
-        let dir = root.join(format!("hva{code}-2025"));
-        let defects = planted.iter().filter(|(r, _, _)| r == code).map(|(_, d, x)| (*d, *x)).collect();
-        let opts = sotecheck::generate::Options {
-            region: code.clone(),
-            rows: ((rows as f64) * pop / total).round() as u64,
-            out: dir.clone(),
-            format: OutFormat::Csv,
-            seed: 3 + code.parse::<u64>().unwrap(),
-            year: 2025,
-            service: "virta-palvelut@1.1".into(),
-            defects,
-        };
-        sotecheck::generate::generate(&opts, &registry).unwrap();
-        out.push(dir);
-    }
-    out
+    common::regions(&temp(name), rows, 0, 3, planted)
 }
 
 fn validate_batch(packages: &[PathBuf]) -> serde_json::Value {

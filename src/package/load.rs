@@ -311,7 +311,9 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
         ctx.batching.map_or(0, |b| b.batch_bytes),
         Limits::get().csv_record as usize,
     )?;
-    ctx.problems.extend(source.blank_lines_note(spec.name, file));
+    let blank_lines = source.blank_lines_note(spec.name, file);
+    let trailing_blank = blank_lines.is_some();
+    ctx.problems.extend(blank_lines);
     if ctx.streams(&scan_path).is_some() {
         return Ok(Some(streamed(spec, file, "line", present, typed, source)));
     }
@@ -327,7 +329,7 @@ fn load_csv(spec: &'static TableSpec, res: &Resource, path: &Path, file: &str, c
         // so it costs nothing.
         .with_null_values(Some(NullValues::AllColumnsSingle("".into())))
         .with_row_index(Some(RowIndex { name: LINE.into(), offset: if has_header { 2 } else { 1 } }));
-    if source.blank_lines_note(spec.name, file).is_some() {
+    if trailing_blank {
         // The records before the blank lines at the end, counted by the record scan.
         reader = reader.with_n_rows(Some(records as usize));
     }

@@ -51,20 +51,26 @@ pub const PLANTED: &[(&str, Defect, f64)] = &[
 
 /// All 22 regions, 44 000 activity rows in all (split by population), with `PLANTED`.
 pub fn planted_batch(name: &str) -> Vec<PathBuf> {
+    regions(&temp(name), 44_000, 300, 5, PLANTED)
+}
+
+/// All 22 regions under `root`, `rows` activity rows in all (split by population, at least
+/// `min_rows` each), generated with seed `seed` plus the region code, with `planted` defects
+/// in the regions named.
+pub fn regions(root: &std::path::Path, rows: u64, min_rows: u64, seed: u64, planted: &[(&str, Defect, f64)]) -> Vec<PathBuf> {
     let registry = sotecheck::codelist::Registry::builtin();
     let figures = registry.figures(sotecheck::codelist::registry::HVA_POPULATION).unwrap();
     let total: f64 = figures.values.values().sum();
-    let root = temp(name);
     let mut out = Vec::new();
     for (code, pop) in &figures.values {
         let dir = root.join(format!("hva{code}-2025"));
-        let defects = PLANTED.iter().filter(|(r, _, _)| r == code).map(|(_, d, x)| (*d, *x)).collect();
+        let defects = planted.iter().filter(|(r, _, _)| r == code).map(|(_, d, x)| (*d, *x)).collect();
         let opts = sotecheck::generate::Options {
             region: code.clone(),
-            rows: ((44_000.0 * pop / total).round() as u64).max(300),
+            rows: ((rows as f64 * pop / total).round() as u64).max(min_rows),
             out: dir.clone(),
             format: OutFormat::Csv,
-            seed: 5 + code.parse::<u64>().unwrap(),
+            seed: seed + code.parse::<u64>().unwrap(),
             year: 2025,
             service: "virta-palvelut@1.1".into(),
             defects,
