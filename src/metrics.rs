@@ -8,7 +8,7 @@
 //! the tables.
 
 use crate::checks::{Gather, KeyedSum, State};
-use crate::package::{Package, LINE};
+use crate::package::Package;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -112,7 +112,7 @@ pub enum Sum {
 /// columns needed).
 pub fn gathers(pkg: &Package) -> Vec<(Sum, Gather)> {
     let has = |t: &str, cols: &[&str]| pkg.table(t).is_some_and(|t| cols.iter().all(|c| t.has(c)));
-    let every_row = || col(LINE).gt(lit(0u32));
+    let every_row = crate::checks::every_row;
     let keyed = |table: &str, by: &[&str], sum: Option<Expr>, present: bool| {
         Gather::Keyed(KeyedSum { table: table.into(), by: by.iter().map(|s| s.to_string()).collect(), mask: every_row(), sum, present })
     };

@@ -183,6 +183,13 @@ impl Gather {
     }
 }
 
+/// True on every row, as a full column of the frame (lines start at 1): a mask or a summed
+/// value of "every row" that stays as long as the batch where a literal would not. The
+/// engine recognises it (`exec::gather` counts such rows per key without a mask).
+pub fn every_row() -> Expr {
+    col(crate::package::LINE).gt(lit(0u32))
+}
+
 /// A count or sum per key that an aggregate needs from a table (a reconcile side, the
 /// members present).
 #[derive(Debug, Clone, PartialEq)]

@@ -19,7 +19,6 @@ use super::predicate::{parse_where, with_filter, Predicate};
 use crate::codelist::registry::KUNTA_TO_HVA;
 use crate::model::{Measure, Sample};
 use crate::spanned::{Errors, Table};
-use polars::prelude::*;
 use toml::de::DeValue;
 
 #[derive(Debug, Clone)]
@@ -121,7 +120,7 @@ impl AggregateCheck for MembersPresent {
         Ok(vec![Gather::Keyed(KeyedSum {
             table: self.table.clone(),
             by: self.key_columns(),
-            mask: with_filter(col(crate::package::LINE).gt(lit(0u32)), &self.filter, cx)?,
+            mask: with_filter(super::api::every_row(), &self.filter, cx)?,
             sum: None,
             present: true,
         })])

@@ -25,7 +25,7 @@ pub mod reference;
 pub mod unique;
 pub mod value_length;
 
-pub use api::{AggregateCheck, Check, EvalCx, Gather, KeyedSum, Kind, ParseCx, RowCheck, RowPlan, State};
+pub use api::{every_row, AggregateCheck, Check, EvalCx, Gather, KeyedSum, Kind, ParseCx, RowCheck, RowPlan, State};
 pub use expr::pe;
 
 use crate::spanned::{Errors, Table};

@@ -185,7 +185,7 @@ impl Reconcile {
             Some(d) if present(&s.column) => col(s.column.as_str()).cast(DataType::Float64).fill_null(lit(d)),
             // Every row counts the default: a mask's true as a number, so the expression
             // stays a full column of the batch.
-            Some(d) => col(crate::package::LINE).gt(lit(0u32)).cast(DataType::Float64) * lit(d),
+            Some(d) => super::api::every_row().cast(DataType::Float64) * lit(d),
             None => col(s.column.as_str()),
         });
         Ok(KeyedSum {
@@ -194,7 +194,7 @@ impl Reconcile {
             // Without a filter, "every row": the masked sum measured faster than `len()`.
             mask: match filter {
                 Some(f) => f.expr(cx)?,
-                None => col(crate::package::LINE).gt(lit(0u32)),
+                None => super::api::every_row(),
             },
             sum: summed,
             present: false,

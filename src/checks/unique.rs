@@ -65,7 +65,7 @@ impl AggregateCheck for Unique {
     /// A 128-bit hash of the key of every evaluated row (every key part filled), with its
     /// line: 20 bytes a row whatever the key's length, and mergeable over batches.
     fn gathers(&self, cx: &EvalCx) -> Result<Vec<Gather>, String> {
-        let filled = self.columns.iter().fold(col(LINE).gt(lit(0u32)), |acc, c| acc.and(col(c.as_str()).is_not_null()));
+        let filled = self.columns.iter().fold(super::api::every_row(), |acc, c| acc.and(col(c.as_str()).is_not_null()));
         let evaluated = with_filter(filled, &self.filter, cx)?.fill_null(lit(false));
         Ok(vec![Gather::Hashes { table: self.table.clone(), columns: self.columns.clone(), evaluated }])
     }

@@ -92,7 +92,7 @@ fn per_row(
         // A check may say `lit(true)` ("every row"); ANDed with a real column it stays a
         // full-length mask. (Line numbers start at 1, so this is true on every row.)
         // Nulls (from null inputs) count as false.
-        let ev = col(LINE).gt(lit(0u32)).and(per_value(&p.evaluated)?).fill_null(lit(false));
+        let ev = crate::checks::every_row().and(per_value(&p.evaluated)?).fill_null(lit(false));
         evaluated.push(ev.alias(format!("__e{k}")));
         cols.push(col(format!("__e{k}")));
         cols.push(col(format!("__e{k}")).and(per_value(&p.failing)?).fill_null(lit(false)).alias(format!("__f{k}")));
