@@ -207,19 +207,53 @@ impl Source {
 impl Stream {
     /// Calls `each` with every typed batch in file order (at least one, maybe empty) until it
     /// returns `false`. Returns the input problems of values that did not parse; when `each`
-    /// stopped early they cover only the batches read.
+    /// stopped early they cover only the batches it was given.
+    ///
+    /// A CSV file's next batch is parsed and typed on a thread of its own while `each`
+    /// checks this one (memory then holds two batches): parsing and checking each leave
+    /// one of two cores idle part of the time, and side by side they fill each other's
+    /// gaps. Measured on 10 M CSV rows, 2 cores: 5.05 → 4.34 s, peak 0.62 → 0.74 GB.
+    /// Parquet is read in turn: its decoding keeps both cores busy, and reading ahead gave
+    /// no gain there (1.66 against 1.73 s) for 0.2 GB more.
     pub fn scan(&self, mut each: impl FnMut(&DataFrame) -> bool) -> PolarsResult<Vec<InputProblem>> {
         let mut stats: Vec<ValueStats> = vec![ValueStats::default(); self.typed.iter().filter(|t| t.checked).count()];
-        let mut on_batch = |raw: LazyFrame| -> PolarsResult<bool> {
-            let (df, s) = type_frame(raw, &self.typed, &self.present)?;
+        // The stats of the batches given to `each`: one read ahead and not checked is not
+        // counted.
+        let mut check = |(df, s): (DataFrame, Vec<ValueStats>)| {
             for (acc, s) in stats.iter_mut().zip(s) {
                 acc.merge(s);
             }
-            Ok(each(&df))
+            each(&df)
         };
-        let mut from_bytes = Vec::new();
+        let type_batch = |raw: LazyFrame| type_frame(raw, &self.typed, &self.present);
+        let from_bytes = match self.source {
+            Source::Parquet { .. } => self.read(&mut |raw| Ok(check(type_batch(raw)?)))?,
+            Source::Csv { .. } => std::thread::scope(|scope| {
+                // A rendezvous: the reader hands over a batch when the last is checked.
+                let (ahead, batches) = std::sync::mpsc::sync_channel(0);
+                let reader = scope.spawn(move || self.read(&mut |raw| Ok(ahead.send(type_batch(raw)?).is_ok())));
+                for batch in batches.iter() {
+                    if !check(batch) {
+                        break;
+                    }
+                }
+                // Stops the reader at its next batch.
+                drop(batches);
+                reader.join().unwrap_or_else(|payload| {
+                    Err(PolarsError::ComputeError(format!("the reader failed: {}", panic_message(&payload)).into()))
+                })
+            })?,
+        };
+        let mut problems = value_problems(self.spec, &self.typed, &stats, &self.file, self.position);
+        problems.extend(from_bytes);
+        Ok(problems)
+    }
+
+    /// Reads the raw batches in order, handing each to `on_batch` until it returns `false`;
+    /// returns the problems found in a CSV file's bytes.
+    fn read(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
         match &self.source {
-            Source::Csv { .. } => from_bytes = self.csv_batches(&mut on_batch)?,
+            Source::Csv { .. } => self.csv_batches(on_batch),
             Source::Parquet { path, metadata, batches, .. } => {
                 for &(offset, n) in batches {
                     // polars' eager reader with the metadata read once: a lazy scan per
@@ -233,11 +267,9 @@ impl Stream {
                         break;
                     }
                 }
+                Ok(Vec::new())
             }
         }
-        let mut problems = value_problems(self.spec, &self.typed, &stats, &self.file, self.position);
-        problems.extend(from_bytes);
-        Ok(problems)
     }
 
     /// Every batch, concatenated: for a check that needs the table whole. Costs the memory
