@@ -316,7 +316,8 @@ fn hashes(df: &DataFrame, columns: &[String], evaluated: Expr) -> Result<State, 
 }
 
 /// `hashes` of a one-column text key: one 128-bit xxh3 of each value's bytes, in one pass
-/// (two polars hashes of every value measured 0.29 s at 10 M rows, this 0.06 s).
+/// over the key's arrays (two polars hashes of every value measured 0.29 s at 10 M rows;
+/// this, with polars' per-value iterators, 0.16 s; over the arrays ~0.08 s).
 fn text_hashes(df: &DataFrame, column: &str, evaluated: Expr) -> Result<State, String> {
     let sel = df
         .clone()
@@ -326,16 +327,29 @@ fn text_hashes(df: &DataFrame, column: &str, evaluated: Expr) -> Result<State, S
         .map_err(pe)?;
     let get = |c: &str| frame::column(&sel, c).map_err(pe);
     let (lines, mask, keys) = (get("__l")?, get("__e")?, get("__k")?);
-    let (lines, mask, keys) = (lines.u32().map_err(pe)?, mask.bool().map_err(pe)?, keys.str().map_err(pe)?);
-    let n = mask.sum().unwrap_or(0) as usize;
+    let (lines, mask, keys) = (lines.u32().map_err(pe)?.rechunk(), mask.bool().map_err(pe)?.rechunk(), keys.str().map_err(pe)?);
+    // (Each array also as `dyn Array`, for its validity.)
+    let (Some((lines, lines_dyn)), Some((mask, mask_dyn))) =
+        (lines.downcast_iter().zip(lines.chunks()).next(), mask.downcast_iter().zip(mask.chunks()).next())
+    else {
+        return Ok(State::Hashes(KeyHashes::default()));
+    };
+    let n = mask.values().set_bits();
     let (mut h1, mut h2, mut kept) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    for ((line, keep), key) in lines.iter().zip(mask.iter()).zip(keys.iter()) {
-        if let (Some(line), Some(true), Some(key)) = (line, keep, key) {
-            let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
-            h1.push(h as u64);
-            h2.push((h >> 64) as u64);
-            kept.push(line);
+    let (mask_valid, lines_valid) = (mask_dyn.validity(), lines_dyn.validity());
+    let kept_row = |row: usize| mask.value(row) && mask_valid.is_none_or(|v| v.get_bit(row)) && lines_valid.is_none_or(|v| v.get_bit(row));
+    let mut row = 0;
+    for (arr, chunk) in keys.downcast_iter().zip(keys.chunks()) {
+        let keys_valid = chunk.validity();
+        for (i, key) in arr.values_iter().enumerate() {
+            if kept_row(row + i) && keys_valid.is_none_or(|v| v.get_bit(i)) {
+                let h = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+                h1.push(h as u64);
+                h2.push((h >> 64) as u64);
+                kept.push(lines.value(row + i));
+            }
         }
+        row += arr.len();
     }
     Ok(State::Hashes(KeyHashes::new(h1, h2, kept)))
 }
