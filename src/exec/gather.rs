@@ -4,7 +4,7 @@
 //! hashes, months present, identity codes, distinct lookup rows. States of a streamed
 //! table's batches merge in file order (`State::merge`).
 
-use super::dictionary::{elementwise_roots, Dictionary};
+use super::dictionary::{count_codes, elementwise_roots, Dictionary};
 use crate::checks::identity_code_leak::IdentityCodeLeak;
 use crate::checks::{pe, Gather, KeyedSum, State};
 use crate::frame;
@@ -170,10 +170,7 @@ fn answer_coded(df: &DataFrame, dict: &Dictionary, by: &[String], requests: &[&K
             *o += c as u32 * *stride as u32;
         }
     }
-    let mut per_combination = vec![0u64; combinations];
-    for &c in &combination {
-        per_combination[c as usize] += 1;
-    }
+    let per_combination = count_codes(&combination, combinations);
     // The key columns vary slowest: a combination's key is its index divided by the last
     // key column's stride.
     let key_stride = all.roots[by.len() - 1].1;

@@ -11,7 +11,7 @@
 //! failing rows goes back to the rows, to find its first samples. The measures are those
 //! the per-row scan (`rows::fused`) gives; the tests compare the two on every rule.
 
-use super::dictionary::{elementwise_roots, Dictionary};
+use super::dictionary::{count_codes, elementwise_roots, Dictionary};
 use crate::checks::RowPlan;
 use crate::frame;
 use crate::model::{BreakdownRow, Measure, Sample};
@@ -183,22 +183,19 @@ struct Index<'a> {
 }
 
 impl Index<'_> {
-    /// Rows per combination.
+    /// Rows per combination: a column of combinations, built one root at a time (each loop
+    /// vectorises), then tallied (`count_codes`).
     fn count(&self, combinations: usize, rows: usize) -> Vec<u64> {
-        let mut counts = vec![0u64; combinations];
         match self.codes {
-            [(a, _)] => a.iter().for_each(|&c| counts[c as usize] += 1),
-            [(a, sa), (b, sb)] => a.iter().zip(*b).for_each(|(&x, &y)| counts[x as usize * sa + y as usize * sb] += 1),
+            [(a, _)] => count_codes(a, combinations),
             _ => {
-                // A column of combinations, built one root at a time (each loop vectorises).
-                let mut at = vec![0usize; rows];
+                let mut at = vec![0 as IdxSize; rows];
                 for (c, stride) in self.codes {
-                    at.iter_mut().zip(*c).for_each(|(i, &x)| *i += x as usize * stride);
+                    at.iter_mut().zip(*c).for_each(|(i, &x)| *i += x * *stride as IdxSize);
                 }
-                at.iter().for_each(|&i| counts[i] += 1);
+                count_codes(&at, combinations)
             }
         }
-        counts
     }
 
     /// The first `limit` rows (in order) whose combination is marked.
