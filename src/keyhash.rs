@@ -6,8 +6,8 @@
 //! duplicates are found partition by partition. A key's rows all land in one partition, so
 //! the answer is exactly the in-memory one, while memory holds the budget plus one partition
 //! (at 100 M rows: 2 GB of hashes in memory, against about 31 MB a partition). Rows are
-//! written on a thread of their own while the next batches are read, so memory holds at
-//! most twice the budget. The folder is removed when the last holder of the hashes is
+//! written on a thread of their own while the next batches are read (half the budget in
+//! memory, half on its way to disk). The folder is removed when the last holder of the hashes is
 //! dropped (after any write under way), also when the run fails.
 
 use rayon::prelude::*;
@@ -108,16 +108,19 @@ impl KeyHashes {
     }
 
     /// Writes the rows in memory out when there are more than `max_rows`, to a new folder
-    /// under `temp` (made at the first spill).
+    /// under `temp` (made at the first spill). Once rows are written, half the budget is
+    /// kept in memory and half may be on its way to disk, so the two stay within the budget
+    /// (after the first write, which may still be under way when the next half is full).
     pub fn bound(&mut self, max_rows: usize, temp: &Path) -> std::io::Result<()> {
-        if self.h1.len() <= max_rows {
+        let kept = if self.spill.is_some() { max_rows / 2 } else { max_rows };
+        if self.h1.len() <= kept {
             return Ok(());
         }
         if self.spill.is_none() {
             self.spill = Some(Arc::new(Spill::create(temp)?));
         }
         let spill = self.spill.as_ref().expect("made above");
-        // The previous write done first: memory holds at most twice the budget.
+        // The previous write done first (see above).
         let mut files = spill.files()?;
         if files.len() != PARTITIONS {
             return Err(std::io::Error::other("an earlier write of the key hashes failed"));

@@ -59,6 +59,9 @@ impl Phases {
             "[timing] {:>9.3} ms    of the above, side by side (fused row rules beside the aggregates)",
             self.overlapped.as_secs_f64() * 1000.0
         );
-        eprintln!("[timing] {:>9.3} ms    read and type batches (a CSV file's: the wait for its reader, which runs beside)", (pass_started.elapsed().saturating_sub(spent)).as_secs_f64() * 1000.0);
+        eprintln!(
+            "[timing] {:>9.3} ms    read and type batches (a CSV file's: the wait for its reader, which runs beside)",
+            (pass_started.elapsed().saturating_sub(spent)).as_secs_f64() * 1000.0
+        );
     }
 }
