@@ -4,11 +4,11 @@
 //! Held in memory up to a budget of rows; past it, the rows are spilled to a private
 //! temporary folder in [`PARTITIONS`] files by the low bits of the second half, and the
 //! duplicates are found partition by partition. A key's rows all land in one partition, so
-//! the answer is exactly the in-memory one, while memory holds the budget plus one partition
-//! (at 100 M rows: 2 GB of hashes in memory, against about 31 MB a partition). Rows are
-//! written on a thread of their own while the next batches are read (half the budget in
-//! memory, half on its way to disk). The folder is removed when the last holder of the hashes is
-//! dropped (after any write under way), also when the run fails.
+//! the answer is exactly the in-memory one, while memory holds the budget plus a partition
+//! per core (at 100 M rows: 2 GB of hashes in memory, against about 31 MB a partition).
+//! Rows are written on a thread of their own while the next batches are read (half the
+//! budget in memory, half on its way to disk). The folder is removed when the last holder
+//! of the hashes is dropped (after any write under way), also when the run fails.
 
 use rayon::prelude::*;
 use std::collections::HashSet;
