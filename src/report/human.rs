@@ -240,15 +240,16 @@ pub fn summary(report: &Report, files: &[(impl std::fmt::Debug, std::path::PathB
     let mut out = String::new();
     for p in &report.packages {
         let s = &p.summary;
+        let counted = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         out.push_str(&format!(
-            "sotecheck: {}: {} — {} rules: {} failed, {} warnings, {} not evaluated; {} input problems\n",
+            "sotecheck: {}: {} — {}: {} failed, {}, {} not evaluated; {}\n",
             p.package,
             v.verdict(p.verdict),
-            s.rules,
+            counted(s.rules, "rule", "rules"),
             s.failed,
-            s.warnings,
+            counted(s.warnings, "warning", "warnings"),
             s.not_evaluated,
-            p.input_problems.len()
+            counted(p.input_problems.len(), "input problem", "input problems"),
         ));
     }
     for (format, path) in files {

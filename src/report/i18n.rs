@@ -72,6 +72,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         // where `1 virhettä` is not.
         "sääntöjä {rules}: kunnossa {passed}, virheitä {failed}, varoituksia {warnings}, tiedoksi {info}, ei arvioitu {not_evaluated}",
     ),
+    // English says "1 warning"; Finnish puts the label first and needs no second form.
+    (
+        "summary.line-one-warning",
+        "{rules} rules: {passed} passed, {failed} failed, {warnings} warning, {info} info, {not_evaluated} not evaluated",
+        "sääntöjä {rules}: kunnossa {passed}, virheitä {failed}, varoituksia {warnings}, tiedoksi {info}, ei arvioitu {not_evaluated}",
+    ),
     ("passes.family", "{n} rules pass", "{n} sääntöä kunnossa"),
     ("passes.family-one", "1 rule passes", "1 sääntö kunnossa"),
     ("comparable.of", "{n}/{of} comparable", "{n}/{of} vertailukelpoisia"),

@@ -57,7 +57,7 @@ impl<'a> View<'a> {
     pub fn summary_line(&self, s: &super::Summary) -> String {
         let n = |x: usize| x.to_string();
         self.fmt(
-            "summary.line",
+            if s.warnings == 1 { "summary.line-one-warning" } else { "summary.line" },
             &[
                 ("rules", &n(s.rules)),
                 ("passed", &n(s.passed)),
