@@ -442,7 +442,7 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, count
     let mut by_text: PlHashMap<&str, IdxSize> = PlHashMap::new();
     let mut null_code: Option<IdxSize> = None;
     let mut codes = Vec::with_capacity(ca.len());
-    let mut row = 0usize;
+    let (mut row, mut sampled) = (0usize, false);
     // (The chunks as `dyn Array` too, for their validity.)
     for (arr, chunk) in ca.downcast_iter().zip(ca.chunks()) {
         // A long string's view points into its own chunk's buffers: views are compared
@@ -451,8 +451,38 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, count
         by_view.clear();
         let (mut long_views, mut long_new) = (0usize, 0usize);
         let validity = chunk.validity().filter(|v| v.unset_bits() > 0);
-        for (i, view) in arr.views().iter().enumerate() {
-            if validity.is_some_and(|v| !v.get_bit(i)) {
+        let views = arr.views();
+        let mut i = 0;
+        while i < views.len() {
+            // Runs of filled views seen before, in a loop that does little else (no new
+            // value to place): most rows of a few-valued column. (Coding 1 M Parquet rows
+            // of a two-valued column: 4.7 → 3.3 ms; of service classes 5.9 → 4.5 ms.)
+            if !(long_views >= 1024 && long_new * 2 > long_views) {
+                let (mut seen, mut long) = (0, 0);
+                for v in &views[i..] {
+                    if validity.is_some_and(|b| !b.get_bit(i + seen)) {
+                        break;
+                    }
+                    let Some(code) = by_view.get(v.as_u128()) else { break };
+                    codes.push(code);
+                    seen += 1;
+                    long += (v.length > 12) as usize;
+                }
+                (i, row, long_views) = (i + seen, row + seen, long_views + long);
+                // The identifier sample (below) is judged once the first 4096 rows are in.
+                if row >= 4096 && !sampled {
+                    sampled = true;
+                    if first_rows.len() > 2048 {
+                        return None;
+                    }
+                }
+                if i == views.len() {
+                    break;
+                }
+            }
+            let view = &views[i];
+            i += 1;
+            if validity.is_some_and(|v| !v.get_bit(i - 1)) {
                 let code = *null_code.get_or_insert_with(|| {
                     first_rows.push(None);
                     (first_rows.len() - 1) as IdxSize
@@ -463,8 +493,8 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, count
             }
             // The text is only read for a view not seen before.
             let mut by_text = || {
-                // SAFETY: `i` is within the array (it indexes its views).
-                let text = unsafe { arr.value_unchecked(i) };
+                // SAFETY: `i - 1` is within the array (it indexes its views).
+                let text = unsafe { arr.value_unchecked(i - 1) };
                 *by_text.entry(text).or_insert_with(|| {
                     first_rows.push(Some(row as IdxSize));
                     (first_rows.len() - 1) as IdxSize
@@ -488,10 +518,11 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, count
             };
             codes.push(code);
             row += 1;
-            // Identifiers: after a sample, most values new.
-            if first_rows.len() > limit || (row == 4096 && first_rows.len() > 2048) {
+            // Identifiers: after a sample (the first 4096 rows), most values new.
+            if first_rows.len() > limit || (!sampled && row >= 4096 && first_rows.len() > 2048) {
                 return None;
             }
+            sampled |= row >= 4096;
         }
     }
     *counts = count_codes(&codes, first_rows.len());
