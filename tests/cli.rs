@@ -1,39 +1,17 @@
 //! The command line, end to end: exit codes, stdout and stderr are snapshotted per command
 //! and scenario (`cli/<command>-<scenario>`). Paths are relative to the repository root.
 
-use std::process::Command;
+mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::{sotecheck, sotecheck_in, Run};
 
-fn sotecheck(args: &[&str]) -> Run {
-    sotecheck_env(args, &[])
-}
-
-/// Runs with the locale variables cleared, so snapshots do not depend on the machine's
-/// language, and `env` set on top.
+/// `sotecheck` with `env` set on top of the cleared locale.
 fn sotecheck_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sotecheck"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
-        cmd.env_remove(var);
-    }
-    let out = cmd.envs(env.iter().copied()).output().expect("runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    sotecheck_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), args, env)
 }
 
 fn snap(name: &str, r: &Run) {
-    let text = format!("exit code: {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr);
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots/cli");
-    settings.bind(|| insta::assert_snapshot!(name, text));
+    snapshot_in!("snapshots/cli", name, r.transcript());
 }
 
 #[test]

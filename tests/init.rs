@@ -6,31 +6,20 @@
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+mod common;
+
+use common::{sotecheck_in, Run};
 use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs sotecheck in `dir` (relative paths in the printout stay the same on every machine).
-fn sotecheck_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_sotecheck")).args(args).current_dir(dir).output().expect("runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    sotecheck_in(dir, args, &[])
 }
 
 fn snap(name: &str, r: &Run) {
-    let text = format!("exit code: {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr);
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots/cli");
-    settings.bind(|| insta::assert_snapshot!(name, text));
+    snapshot_in!("snapshots/cli", name, r.transcript());
 }
 
 /// A fresh folder for one test, under a folder of this run.
@@ -57,7 +46,7 @@ fn copy_tables(from: &str, to: &Path, rename: impl Fn(&str) -> Option<String>) {
 
 /// The JSON report of `validate PACKAGE`, run from the package's parent.
 fn report(package: &Path) -> Value {
-    let r = sotecheck_in(package.parent().unwrap(), &["validate", package.file_name().unwrap().to_str().unwrap(), "--format", "json"]);
+    let r = run_in(package.parent().unwrap(), &["validate", package.file_name().unwrap().to_str().unwrap(), "--format", "json"]);
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr))
 }
 
@@ -85,7 +74,7 @@ fn problem_codes(report: &Value) -> Vec<(String, String)> {
 }
 
 fn init(dir: &Path, folder: &str) -> Run {
-    sotecheck_in(dir, &["init", folder, "--region", "08", "--period", "2025"])
+    run_in(dir, &["init", folder, "--region", "08", "--period", "2025"])
 }
 
 /// `init` on `csvs`, then the shipped descriptor of the same fixture in its place: the two
@@ -169,7 +158,7 @@ fn init_never_overwrites_a_descriptor_without_force() {
     assert_eq!(r.code, 3, "an existing descriptor is a usage error");
     snap("init-exists-without-force", &r);
     assert_eq!(std::fs::read_to_string(dir.join("datapackage.json")).unwrap(), "{\"kept\": true}\n");
-    let r = sotecheck_in(&base, &["init", "exports", "--region", "08", "--period", "2025", "--force"]);
+    let r = run_in(&base, &["init", "exports", "--region", "08", "--period", "2025", "--force"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(std::fs::read_to_string(dir.join("datapackage.json")).unwrap().contains("\"hva08-2025\""));
     assert!(!dir.join(".datapackage.json.sotecheck-init").exists(), "no scratch file left");
@@ -227,26 +216,26 @@ fn init_flags_and_folders_that_cannot_be_used() {
         (vec!["init", "exports"], 3),
         (vec!["init", "exprots", "--region", "08", "--period", "2025"], 2),
     ] {
-        let r = sotecheck_in(&base, &args);
+        let r = run_in(&base, &args);
         assert_eq!(r.code, code, "{args:?}: {}", r.stderr);
         assert!(!base.join("exports/datapackage.json").exists(), "{args:?} wrote a descriptor");
     }
-    let r = sotecheck_in(&base, &["init", "exprots", "--region", "08", "--period", "2025"]);
+    let r = run_in(&base, &["init", "exprots", "--region", "08", "--period", "2025"]);
     snap("init-misspelt-folder", &r);
-    let r = sotecheck_in(&base, &["init", "exports", "--region", "8", "--period", "2025"]);
+    let r = run_in(&base, &["init", "exports", "--region", "8", "--period", "2025"]);
     assert!(r.stderr.contains("did you mean 08"), "{}", r.stderr);
 }
 
 #[test]
 fn validate_suggests_a_sibling_for_a_misspelt_package_and_init_for_a_bare_folder() {
-    let r = sotecheck_in(Path::new(ROOT), &["validate", "fixtures/variants/finish-export"]);
+    let r = run_in(Path::new(ROOT), &["validate", "fixtures/variants/finish-export"]);
     assert_eq!(r.code, 2);
     snap("validate-misspelt-package", &r);
 
     let base = scratch("bare");
     std::fs::create_dir(base.join("exports")).unwrap();
     copy_tables("fixtures/demo", &base.join("exports"), |n| Some(n.into()));
-    let r = sotecheck_in(&base, &["validate", "exports"]);
+    let r = run_in(&base, &["validate", "exports"]);
     assert_eq!(r.code, 2);
     assert!(r.stdout.contains("sotecheck init exports --region"), "{}", r.stdout);
 }

@@ -10,9 +10,7 @@ use common::{outline, planted_batch, sotecheck, temp};
 use std::path::Path;
 
 fn snap(name: &str, text: &str) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots/reports");
-    settings.bind(|| insta::assert_snapshot!(name, text));
+    snapshot_in!("snapshots/reports", name, text);
 }
 
 #[test]

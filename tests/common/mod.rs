@@ -1,6 +1,6 @@
-//! Shared by the report tests (tests/reports.rs, tests/browser.rs): running the binary with
-//! the locale cleared, a generated 22-region batch with planted defects, and the outline of
-//! an HTML page that its structural snapshots hold.
+//! Shared by the end-to-end tests: running the binary with the locale cleared, snapshotting
+//! a run, a generated 22-region batch with planted defects, and the outline of an HTML page
+//! that its structural snapshots hold.
 #![allow(dead_code)]
 
 use sotecheck::generate::{Defect, OutFormat};
@@ -13,20 +13,43 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// What a snapshot of the run holds: exit code, stdout and stderr.
+    pub fn transcript(&self) -> String {
+        format!("exit code: {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
 /// Runs sotecheck from the repository root with the locale variables cleared, so output does
 /// not depend on the machine's language.
 pub fn sotecheck(args: &[&str]) -> Run {
+    sotecheck_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), args, &[])
+}
+
+/// Runs sotecheck in `dir` with the locale variables cleared and `env` set on top.
+pub fn sotecheck_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sotecheck"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.args(args).current_dir(dir);
     for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
         cmd.env_remove(var);
     }
-    let out = cmd.output().expect("runs");
+    let out = cmd.envs(env.iter().copied()).output().expect("runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into(),
         stderr: String::from_utf8_lossy(&out.stderr).into(),
     }
+}
+
+/// Asserts a named snapshot kept in `tests/<folder>`. A macro, so that insta names and places
+/// the snapshot after the calling test file, as if asserted there.
+#[macro_export]
+macro_rules! snapshot_in {
+    ($folder:expr, $name:expr, $text:expr) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path($folder);
+        settings.bind(|| insta::assert_snapshot!($name, $text));
+    }};
 }
 
 pub fn temp(name: &str) -> PathBuf {
