@@ -285,3 +285,58 @@ fn duplicate_ids_spilled_to_disk_give_the_same_report() {
     assert!(dup["rows_failing"].as_u64().unwrap() > 100, "{dup}");
     assert!(spilled == in_memory, "{}", first_difference(&in_memory, &spilled));
 }
+
+/// Parquet batches of whole row groups read their dictionary-encoded text columns by key
+/// (`src/package/parquet_keys.rs`): pyarrow's pages (format 2.0, zstd, text columns that
+/// fall back from keys to plain text within a chunk), polars' one group and pandas'
+/// categoricals give the report of a whole read. 16 000 bytes a batch are 250 rows: the
+/// pyarrow variant's groups; 64 000 bytes, polars' one group of 1 000 rows.
+#[test]
+fn parquet_read_by_dictionary_keys_gives_the_same_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for pkg in ["variants/pyarrow-pages", "variants/parquet", "variants/pandas-category", "input/zoned-timestamps"] {
+        assert_streaming_agrees(&root.join(pkg), &[16_000, 64_000]);
+    }
+}
+
+/// Which columns of each batch arrive with their keys, and that the typed batch still
+/// holds the very arrays the keys were read for (else the engine codes text again, and
+/// the test above passes without the keys ever being used).
+fn keyed_columns_per_batch(pkg: &Path, batch_bytes: usize) -> Vec<Vec<String>> {
+    use polars::prelude::*;
+    let registry = sotecheck::codelist::Registry::builtin();
+    let package = sotecheck::package::Package::open_with(pkg, &registry, Some(Batching { over_bytes: 0, batch_bytes }));
+    let sotecheck::package::Data::Streamed(stream) = &package.tables["activity"].data else { panic!("activity is not streamed") };
+    let mut seen = Vec::new();
+    stream
+        .scan_keyed(|batch, keys| {
+            let keyed = batch.columns().iter().filter(|c| c.dtype() == &DataType::String).filter(|c| {
+                let ca = c.as_materialized_series().str().unwrap().clone();
+                let all = ca.downcast_iter().all(|arr| keys.chunk(c.name(), arr.views()).is_some());
+                all
+            });
+            seen.push(keyed.map(|c| c.name().to_string()).collect());
+            true
+        })
+        .unwrap();
+    seen
+}
+
+#[test]
+fn text_columns_with_dictionary_pages_arrive_with_their_keys() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    // pyarrow, groups of 250 rows: few-valued columns keep their keys; columns whose
+    // dictionary outgrew 96 bytes fell back to plain pages and are read as text.
+    let pyarrow = keyed_columns_per_batch(&root.join("variants/pyarrow-pages"), 16_000);
+    assert_eq!(pyarrow.len(), 12);
+    for batch in &pyarrow {
+        assert!(batch.contains(&"sex".to_string()) && batch.contains(&"production".to_string()), "{batch:?}");
+        assert!(!batch.contains(&"event_id".to_string()) && !batch.contains(&"unit_oid".to_string()), "{batch:?}");
+    }
+    // Batches that cut a row group are read as text.
+    assert!(keyed_columns_per_batch(&root.join("variants/pyarrow-pages"), 2048).iter().all(|b| b.is_empty()));
+    // polars' own file: one group of 1 000 rows, every text column but the identifiers keyed.
+    let polars_written = keyed_columns_per_batch(&root.join("variants/parquet"), 64_000);
+    assert_eq!(polars_written.len(), 1);
+    assert!(polars_written[0].contains(&"service_code".to_string()), "{polars_written:?}");
+}

@@ -10,8 +10,13 @@
 //! the same values. It relies on row expressions being elementwise (a row's result depends
 //! on that row alone), which `RowPlan` promises. The engine also counts breakdowns per code.
 
+use crate::package::parquet_keys::{KeyChunk, Keys};
 use polars::prelude::*;
+use polars_arrow::array::View;
 use std::collections::BTreeMap;
+
+/// A text chunk's dictionary keys, found by its views (`Keys::chunk`), if it has them.
+type KeyedChunk<'k> = dyn Fn(&[View]) -> Option<&'k KeyChunk> + 'k;
 use std::sync::Arc;
 
 /// Most value combinations an expression is evaluated on.
@@ -92,6 +97,18 @@ impl Dictionary {
     /// use); `rewrite` then finds them ready.
     /// `also`: columns wanted coded for another use (breakdowns).
     pub fn prepare<'a>(&mut self, df: &DataFrame, exprs: impl IntoIterator<Item = &'a Expr>, also: &[&str]) -> PolarsResult<()> {
+        self.prepare_keyed(df, exprs, also, &Keys::default())
+    }
+
+    /// `prepare`, coding a text column by its Parquet dictionary keys where the batch was
+    /// read with them.
+    pub fn prepare_keyed<'a>(
+        &mut self,
+        df: &DataFrame,
+        exprs: impl IntoIterator<Item = &'a Expr>,
+        also: &[&str],
+        keys: &Keys,
+    ) -> PolarsResult<()> {
         let mut wanted: Vec<PlSmallStr> = exprs.into_iter().filter(|e| costly(e)).filter_map(elementwise_roots).flatten().collect();
         wanted.extend(also.iter().map(|&c| PlSmallStr::from(c)));
         wanted.sort();
@@ -103,7 +120,7 @@ impl Dictionary {
             .into_par_iter()
             .map(|name| {
                 let coded = match df.column(name.as_str()) {
-                    Ok(c) => encode(c.as_materialized_series(), limit)?,
+                    Ok(c) => encode(c.as_materialized_series(), limit, &|views| keys.chunk(&name, views))?,
                     Err(_) => None,
                 };
                 Ok((name, coded))
@@ -286,12 +303,13 @@ impl Dictionary {
         plans: &[(usize, crate::checks::RowPlan)],
         also: &[&str],
         per_value: bool,
+        keys: &Keys,
     ) -> PolarsResult<Dictionary> {
         let mut dict = Dictionary::new(df.height());
         if per_value {
             let mut wanted: Vec<&str> = plans.iter().filter_map(|(_, p)| p.breakdown.as_deref()).collect();
             wanted.extend_from_slice(also);
-            dict.prepare(df, plans.iter().flat_map(|(_, p)| [&p.evaluated, &p.failing]), &wanted)?;
+            dict.prepare_keyed(df, plans.iter().flat_map(|(_, p)| [&p.evaluated, &p.failing]), &wanted, keys)?;
         }
         Ok(dict)
     }
@@ -373,11 +391,11 @@ pub(crate) fn elementwise_roots(e: &Expr) -> Option<Vec<PlSmallStr>> {
 /// distinct values or for a type not coded. Integers and dates are coded by their offset
 /// from the smallest value (the values are then the whole range: no hashing); strings by
 /// their 16-byte view (see `string_codes`).
-fn encode(s: &Series, limit: usize) -> PolarsResult<Option<Encoded>> {
+fn encode(s: &Series, limit: usize, keyed: &KeyedChunk) -> PolarsResult<Option<Encoded>> {
     match s.dtype() {
         DataType::String => {
             let (mut first_rows, mut counts) = (Vec::new(), Vec::new());
-            let Some(codes) = string_codes(s.str()?, &mut first_rows, &mut counts, limit) else { return Ok(None) };
+            let Some(codes) = string_codes(s.str()?, &mut first_rows, &mut counts, limit, keyed) else { return Ok(None) };
             let at = IdxCa::from_iter_options("".into(), first_rows.into_iter());
             Ok(Some((s.take(&at)?, IdxCa::from_vec("".into(), codes), counts)))
         }
@@ -437,7 +455,13 @@ where
 /// first time in a chunk is looked up by its text, so a value stays one code wherever it
 /// is stored.
 /// Gives up early on columns that look like identifiers.
-fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, counts: &mut Vec<u64>, limit: usize) -> Option<Vec<IdxSize>> {
+fn string_codes(
+    ca: &StringChunked,
+    first_rows: &mut Vec<Option<IdxSize>>,
+    counts: &mut Vec<u64>,
+    limit: usize,
+    keyed: &KeyedChunk,
+) -> Option<Vec<IdxSize>> {
     let mut by_view = ViewTable::default();
     let mut by_text: PlHashMap<&str, IdxSize> = PlHashMap::new();
     let mut null_code: Option<IdxSize> = None;
@@ -452,6 +476,42 @@ fn string_codes(ca: &StringChunked, first_rows: &mut Vec<Option<IdxSize>>, count
         let (mut long_views, mut long_new) = (0usize, 0usize);
         let validity = chunk.validity().filter(|v| v.unset_bits() > 0);
         let views = arr.views();
+        if let Some(keys) = keyed(views) {
+            // Read by key: a row's code is its key's, the text read once per key.
+            let mut by_key: Vec<IdxSize> = vec![IdxSize::MAX; keys.distinct];
+            for (i, &key) in keys.keys.iter().enumerate() {
+                if validity.is_some_and(|v| !v.get_bit(i)) {
+                    let code = *null_code.get_or_insert_with(|| {
+                        first_rows.push(None);
+                        (first_rows.len() - 1) as IdxSize
+                    });
+                    codes.push(code);
+                } else {
+                    let slot = by_key.get_mut(key as usize)?;
+                    if *slot == IdxSize::MAX {
+                        // SAFETY: `i` is within the array (the keys are its rows).
+                        let text = unsafe { arr.value_unchecked(i) };
+                        let at = row + i;
+                        *slot = *by_text.entry(text).or_insert_with(|| {
+                            first_rows.push(Some(at as IdxSize));
+                            (first_rows.len() - 1) as IdxSize
+                        });
+                        if first_rows.len() > limit {
+                            return None;
+                        }
+                    }
+                    codes.push(*slot);
+                }
+            }
+            row += keys.keys.len();
+            if !sampled && row >= 4096 {
+                sampled = true;
+                if first_rows.len() > 2048 {
+                    return None;
+                }
+            }
+            continue;
+        }
         let mut i = 0;
         while i < views.len() {
             // Runs of filled views seen before, in a loop that does little else (no new

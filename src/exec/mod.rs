@@ -11,7 +11,7 @@ pub mod pass;
 pub mod rows;
 pub mod tally;
 
-use crate::checks::{pe, Check, EvalCx, Gather, RowPlan, State};
+use crate::checks::{Check, EvalCx, Gather, RowPlan, State};
 use crate::codelist::Registry;
 use crate::model::Measure;
 use crate::options::{EngineOptions, Timings};
@@ -132,38 +132,23 @@ impl Engine<'_> {
             let rows: Vec<usize> = (0..jobs.len())
                 .filter(|&i| results[i].is_none() && !jobs[i].check.is_aggregate() && jobs[i].check.table() == *name)
                 .collect();
-            match &table.data {
-                Data::Streamed(stream) => {
-                    let run = pass::Run { engine: self, cx: &cx, jobs, planned: &planned, gathers: &gathers };
-                    let pass = run.stream(name, stream, &rows, &here, &states, &problems, &mut status);
-                    problems.extend(pass.problems);
-                    for (i, r) in pass.rows {
-                        results[i] = Some(r);
-                    }
-                    for (g, s) in pass.states {
-                        states[g] = Some(s);
-                    }
-                }
+            let batches = match &table.data {
+                Data::Streamed(stream) => pass::Batches::Stream(stream),
                 Data::Loaded(df) => {
-                    let started = Instant::now();
-                    let asked: Vec<&Gather> = here.iter().map(|&g| &gathers[g]).collect();
-                    for (&g, s) in here.iter().zip(gather::gather(name, df, None, &asked, self.sample_limit)) {
-                        states[g] = Some(s);
+                    if self.options.timings == Timings::Rules {
+                        self.time_rules_alone(&cx, df, name, jobs, &planned, &states, &problems, &rows);
                     }
-                    timing(self.options.timings, &format!("gather {name}: {} aggregates", here.len()), started);
-                    let scoped = cx.scoped(name, df);
-                    let mut plans = Vec::new();
-                    for i in rows {
-                        match self.plan_row(&scoped, jobs, &planned, &states, &problems, i) {
-                            Ok(p) => plans.push((i, p)),
-                            Err(reason) => results[i] = Some(Err(reason)),
-                        }
-                    }
-                    for (i, r) in self.fused_whole(name, df, &plans) {
-                        results[i] = Some(r.and_then(|m| unreadable_rows(jobs[i].check, &problems, m)));
-                    }
-                    status.done(df.height());
+                    pass::Batches::Whole(df)
                 }
+            };
+            let run = pass::Run { engine: self, cx: &cx, jobs, planned: &planned, gathers: &gathers };
+            let pass = run.stream(name, batches, &rows, &here, &states, &problems, &mut status);
+            problems.extend(pass.problems);
+            for (i, r) in pass.rows {
+                results[i] = Some(r);
+            }
+            for (g, s) in pass.states {
+                states[g] = Some(s);
             }
         }
         for (i, job) in jobs.iter().enumerate() {
@@ -213,30 +198,26 @@ impl Engine<'_> {
         plan
     }
 
-    /// The row plans of a table read whole, fused into one pass.
-    fn fused_whole(
+    /// `SOTECHECK_TIMINGS=rules`: each row rule of a table read whole, fused alone, timed.
+    #[allow(clippy::too_many_arguments)]
+    fn time_rules_alone(
         &self,
-        table: &str,
+        cx: &EvalCx,
         df: &polars::prelude::DataFrame,
-        plans: &[(usize, RowPlan)],
-    ) -> Vec<(usize, Result<Measure, String>)> {
-        if plans.is_empty() {
-            return Vec::new();
-        }
-        if self.options.timings == Timings::Rules {
-            for (i, p) in plans {
-                let one = [(*i, RowPlan { breakdown: None, parts: Vec::new(), ..p.clone() })];
-                let started = Instant::now();
-                let _ = rows::fused(df, &one, self.sample_limit, false, None, &self.options);
-                timing(self.options.timings, &format!("  alone #{i}"), started);
-            }
-        }
-        let started = Instant::now();
-        let result = rows::fused(df, plans, self.sample_limit, false, None, &self.options);
-        timing(self.options.timings, &format!("fused {table}: {} rules", plans.len()), started);
-        match result {
-            Ok(measures) => plans.iter().zip(measures).map(|((i, _), m)| (*i, Ok(m))).collect(),
-            Err(e) => plans.iter().map(|(i, _)| (*i, Err(pe(e.clone())))).collect(),
+        name: &str,
+        jobs: &[Job],
+        planned: &[Planned],
+        states: &[Option<Result<State, String>>],
+        problems: &[InputProblem],
+        rows: &[usize],
+    ) {
+        let scoped = cx.scoped(name, df);
+        for &i in rows {
+            let Ok(p) = self.plan_row(&scoped, jobs, planned, states, problems, i) else { continue };
+            let one = [(i, RowPlan { breakdown: None, parts: Vec::new(), ..p })];
+            let started = Instant::now();
+            let _ = rows::fused(df, &one, self.sample_limit, false, None, &self.options);
+            timing(self.options.timings, &format!("  alone #{i}"), started);
         }
     }
 }

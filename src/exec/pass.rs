@@ -1,13 +1,15 @@
-//! One pass over a streamed table: every batch is typed (by the package's stream), the row
-//! checks on the table are planned and fused over it as over a whole table and their
-//! measures added up, and the gathers on the table update their state from it. Memory holds
-//! one batch, not the table.
+//! One pass over a table: every batch is typed (by the package's stream), the row checks
+//! on the table are planned and fused over it and their measures added up, and the gathers
+//! on the table update their state from it. Memory holds one batch, not the table. A table
+//! read whole is one batch: it is checked the same way (one dictionary shared by the fused
+//! rules and the gathers, side by side), so its report is the streamed one.
 
 use super::dictionary::Dictionary;
 use super::tally::Judged;
 use super::{gather, rows, unreadable_rows, Engine, Job, Planned};
 use crate::checks::{pe, EvalCx, Gather, State};
 use crate::model::Measure;
+use crate::package::parquet_keys::Keys;
 use crate::package::problem::InputProblem;
 use crate::package::stream::Stream;
 use crate::package::LINE;
@@ -25,6 +27,27 @@ pub(crate) struct Run<'r, 'a> {
     pub(crate) gathers: &'r [Gather],
 }
 
+/// The batches a pass reads.
+#[derive(Clone, Copy)]
+pub(crate) enum Batches<'s> {
+    Stream(&'s Stream),
+    /// A table read whole (`Data::Loaded`).
+    Whole(&'s DataFrame),
+}
+
+impl Batches<'_> {
+    fn scan(&self, each: impl FnMut(&DataFrame, &Keys) -> bool) -> PolarsResult<Vec<InputProblem>> {
+        match self {
+            Batches::Stream(stream) => stream.scan_keyed(each),
+            Batches::Whole(df) => {
+                let mut each = each;
+                each(df, &Keys::default());
+                Ok(Vec::new())
+            }
+        }
+    }
+}
+
 /// What one pass gave.
 pub(crate) struct Pass {
     pub(crate) problems: Vec<InputProblem>,
@@ -40,7 +63,7 @@ impl Run<'_, '_> {
     pub(crate) fn stream(
         &self,
         name: &str,
-        stream: &Stream,
+        batches: Batches,
         row_jobs: &[usize],
         here: &[usize],
         states: &[Option<Result<State, String>>],
@@ -53,11 +76,11 @@ impl Run<'_, '_> {
         let mut failed: BTreeMap<usize, String> = BTreeMap::new();
         let mut gathered: BTreeMap<usize, Result<State, String>> = BTreeMap::new();
         let started = Instant::now();
-        let mut batches = 0;
+        let mut read = 0;
         let mut phases = Phases::new(engine.options.timings);
         let mut judged = Judged::default();
-        let scanned = stream.scan(|batch| {
-            batches += 1;
+        let scanned = batches.scan(|batch, keys| {
+            read += 1;
             // Row checks are planned first: the batch's dictionary is made from their plans.
             let scoped = self.cx.scoped(name, batch);
             let t = Instant::now();
@@ -84,7 +107,7 @@ impl Run<'_, '_> {
                 .filter(|(n, dt)| matches!(dt, DataType::String | DataType::Date) && n.as_str() != LINE)
                 .map(|(n, _)| n.as_str())
                 .collect();
-            let dict = Dictionary::for_plans(batch, &plans, &offered, engine.options.per_value)
+            let dict = Dictionary::for_plans(batch, &plans, &offered, engine.options.per_value, keys)
                 .unwrap_or_else(|_| Dictionary::new(batch.height()));
             phases.add("code columns", t);
             // The fused row checks and the gathers read the batch independently: they run
@@ -124,7 +147,9 @@ impl Run<'_, '_> {
                     .unwrap_or_else(|_| (Err(PolarsError::ComputeError("internal: the fused scan panicked".into())), Duration::ZERO))
             });
             phases.add_overlapping("fused row rules", fused_took, gathers_took, side_by_side.elapsed());
-            status.batch(batch.height());
+            if let Batches::Stream(_) = batches {
+                status.batch(batch.height());
+            }
             match result {
                 Ok(ms) => {
                     for ((i, _), m) in plans.iter().zip(ms) {
@@ -146,10 +171,13 @@ impl Run<'_, '_> {
         });
         timing(
             engine.options.timings,
-            &format!("stream {name}: {batches} batches, {} row rules, {} gathers", row_jobs.len(), here.len()),
+            &format!("stream {name}: {read} batches, {} row rules, {} gathers", row_jobs.len(), here.len()),
             started,
         );
         phases.report(started);
+        if let Batches::Whole(df) = batches {
+            status.done(df.height());
+        }
         let mut read_problems = match scanned {
             Ok(p) => p,
             Err(e) => {
@@ -160,7 +188,11 @@ impl Run<'_, '_> {
                 for &g in here {
                     gathered.insert(g, Err(why.clone()));
                 }
-                vec![crate::package::load::unreadable(stream.spec, &stream.file, &e)]
+                match batches {
+                    Batches::Stream(stream) => vec![crate::package::load::unreadable(stream.spec, &stream.file, &e)],
+                    // Nothing is read: the frame is in memory.
+                    Batches::Whole(_) => Vec::new(),
+                }
             }
         };
         let all_problems: Vec<InputProblem> = problems.iter().chain(&read_problems).cloned().collect();

@@ -44,7 +44,7 @@ pub fn fused_with(
     let dict = match dict {
         Some(d) => d,
         None => {
-            own = Dictionary::for_plans(df, plans, &[], options.per_value)?;
+            own = Dictionary::for_plans(df, plans, &[], options.per_value, &Default::default())?;
             &own
         }
     };

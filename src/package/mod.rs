@@ -6,6 +6,7 @@ pub mod contract;
 pub mod descriptor;
 pub mod limits;
 pub mod load;
+pub mod parquet_keys;
 pub mod paths;
 pub mod problem;
 pub mod records;

@@ -213,6 +213,14 @@ impl Stop {
     }
 }
 
+/// Runs a polars read that can panic on a corrupt file (the Parquet reader does, at several
+/// places), turning the panic into an error for this table.
+pub(crate) fn guarded<T>(read: impl FnOnce() -> polars::prelude::PolarsResult<T>) -> polars::prelude::PolarsResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|payload| {
+        Err(polars::prelude::PolarsError::ComputeError(format!("the reader failed: {}", panic_message(&payload)).into()))
+    })
+}
+
 /// The text of a panic's payload.
 pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     let text = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());

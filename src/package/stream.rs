@@ -6,7 +6,8 @@
 //! yield the same input problems, merged over the batches.
 
 use super::contract::TableSpec;
-use super::problem::{panic_message, InputProblem, ProblemCode, Stop};
+use super::parquet_keys::{self, Keys};
+use super::problem::{guarded, panic_message, InputProblem, ProblemCode, Stop};
 use super::records::{self, RecordCheck};
 use super::typing::{type_frame, value_problems, Typed, ValueStats, LINE};
 use polars::prelude::*;
@@ -216,24 +217,30 @@ impl Stream {
     /// Parquet is read in turn: its decoding keeps both cores busy, and reading ahead gave
     /// no gain there (1.66 against 1.73 s) for 0.2 GB more.
     pub fn scan(&self, mut each: impl FnMut(&DataFrame) -> bool) -> PolarsResult<Vec<InputProblem>> {
+        self.scan_keyed(|batch, _| each(batch))
+    }
+
+    /// `scan`, with each batch's dictionary keys (text columns of a Parquet file read by key:
+    /// `parquet_keys`).
+    pub fn scan_keyed(&self, mut each: impl FnMut(&DataFrame, &Keys) -> bool) -> PolarsResult<Vec<InputProblem>> {
         let mut stats: Vec<ValueStats> = vec![ValueStats::default(); self.typed.iter().filter(|t| t.checked).count()];
         // The stats of the batches given to `each`: one read ahead and not checked is not
         // counted.
-        let mut check = |(df, s): (DataFrame, Vec<ValueStats>)| {
+        let mut check = |(df, s): (DataFrame, Vec<ValueStats>), keys: Keys| {
             for (acc, s) in stats.iter_mut().zip(s) {
                 acc.merge(s);
             }
-            each(&df)
+            each(&df, &keys)
         };
         let type_batch = |raw: LazyFrame| type_frame(raw, &self.typed, &self.present);
         let from_bytes = match self.source {
-            Source::Parquet { .. } => self.read(&mut |raw| Ok(check(type_batch(raw)?)))?,
+            Source::Parquet { .. } => self.read(&mut |raw, keys| Ok(check(type_batch(raw)?, keys)))?,
             Source::Csv { .. } => std::thread::scope(|scope| {
                 // A rendezvous: the reader hands over a batch when the last is checked.
                 let (ahead, batches) = std::sync::mpsc::sync_channel(0);
-                let reader = scope.spawn(move || self.read(&mut |raw| Ok(ahead.send(type_batch(raw)?).is_ok())));
+                let reader = scope.spawn(move || self.read(&mut |raw, _| Ok(ahead.send(type_batch(raw)?).is_ok())));
                 for batch in batches.iter() {
-                    if !check(batch) {
+                    if !check(batch, Keys::default()) {
                         break;
                     }
                 }
@@ -251,25 +258,83 @@ impl Stream {
 
     /// Reads the raw batches in order, handing each to `on_batch` until it returns `false`;
     /// returns the problems found in a CSV file's bytes.
-    fn read(&self, on_batch: &mut impl FnMut(LazyFrame) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
+    fn read(&self, on_batch: &mut impl FnMut(LazyFrame, Keys) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
         match &self.source {
-            Source::Csv { .. } => self.csv_batches(on_batch),
+            Source::Csv { .. } => self.csv_batches(&mut |raw| on_batch(raw, Keys::default())),
             Source::Parquet { path, metadata, batches, .. } => {
+                let mut first_row = 0;
+                let starts: Vec<usize> = metadata
+                    .row_groups
+                    .iter()
+                    .map(|g| {
+                        first_row += g.num_rows();
+                        first_row - g.num_rows()
+                    })
+                    .collect();
                 for &(offset, n) in batches {
-                    // polars' eager reader with the metadata read once: a lazy scan per
-                    // batch reads the metadata and starts an engine again each time
-                    // (measured: about 25 ms a batch).
-                    let mut reader = ParquetReader::new(std::fs::File::open(path)?)
-                        .with_slice(Some((offset, n)))
-                        .with_row_index(Some(RowIndex { name: LINE.into(), offset: offset as IdxSize + 1 }));
-                    reader.set_metadata(metadata.clone());
-                    if !on_batch(guarded(|| reader.finish())?.lazy())? {
+                    let (raw, keys) = match self.keyed_batch(path, metadata, &starts, offset, n) {
+                        Some(Ok(keyed)) => keyed,
+                        // Read as text when no column can be read by key, or keys failed.
+                        _ => (guarded(|| parquet_reader(path, metadata, offset, n)?.finish())?, Keys::default()),
+                    };
+                    if !on_batch(raw.lazy(), keys)? {
                         break;
                     }
                 }
                 Ok(Vec::new())
             }
         }
+    }
+
+    /// A Parquet batch of whole row groups with its dictionary-encoded text columns read by
+    /// key (`parquet_keys`), the rest by polars, side by side; `None` when there is no such
+    /// column (or the batch cuts a group).
+    fn keyed_batch(
+        &self,
+        path: &Path,
+        metadata: &polars::io::parquet::metadata::FileMetadataRef,
+        starts: &[usize],
+        offset: usize,
+        n: usize,
+    ) -> Option<PolarsResult<(DataFrame, Keys)>> {
+        let first = starts.iter().position(|&s| s == offset)?;
+        let end = starts.iter().position(|&s| s == offset + n).unwrap_or(starts.len());
+        if starts[first..end].is_empty() || starts.get(end).copied().unwrap_or(self.source.rows()) != offset + n {
+            return None;
+        }
+        let keyed = parquet_keys::keyed_columns(metadata, first..end, &self.present);
+        if keyed.is_empty() {
+            return None;
+        }
+        let schema = polars::io::parquet::read::infer_schema(metadata).ok()?;
+        let order: Vec<PlSmallStr> = std::iter::once(PlSmallStr::from(LINE)).chain(schema.iter_names().cloned()).collect();
+        let rest: Vec<String> = schema.iter_names().map(|c| c.to_string()).filter(|c| !keyed.contains(c)).collect();
+        let (rest, by_key) = rayon::join(
+            || guarded(|| parquet_reader(path, metadata, offset, n)?.with_columns(Some(rest)).finish()),
+            || parquet_keys::read_keyed(path, metadata, first..end, &keyed),
+        );
+        Some((|| {
+            let mut df = rest?;
+            let mut keys = Keys::default();
+            let mut as_text = Vec::new();
+            for (name, read) in keyed.into_iter().zip(by_key) {
+                match read {
+                    Ok((column, chunks)) => {
+                        df.with_column(column)?;
+                        keys.insert(name, chunks);
+                    }
+                    Err(_) => as_text.push(name),
+                }
+            }
+            // A column that could not be read by key (e.g. a writer fell back from
+            // dictionary to plain pages within a chunk) is read as text.
+            if !as_text.is_empty() {
+                let mut reader = ParquetReader::new(std::fs::File::open(path)?).with_slice(Some((offset, n))).with_columns(Some(as_text));
+                reader.set_metadata(metadata.clone());
+                df.hstack_mut(guarded(|| reader.finish())?.columns())?;
+            }
+            Ok((df.select(order)?, keys))
+        })())
     }
 
     /// Every batch, concatenated: for a check that needs the table whole. Costs the memory
@@ -386,11 +451,20 @@ impl Stream {
     }
 }
 
-/// Runs a polars read that can panic on a corrupt file (the Parquet reader does, at several
-/// places), turning the panic into an error for this table.
-pub(crate) fn guarded<T>(read: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
-        .unwrap_or_else(|payload| Err(PolarsError::ComputeError(format!("the reader failed: {}", panic_message(&payload)).into())))
+/// polars' eager reader of rows `offset..offset + n`, with their `__line`, and the
+/// metadata read once: a lazy scan per batch reads the metadata and starts an engine again
+/// each time (measured: about 25 ms a batch).
+fn parquet_reader(
+    path: &Path,
+    metadata: &polars::io::parquet::metadata::FileMetadataRef,
+    offset: usize,
+    n: usize,
+) -> PolarsResult<ParquetReader<std::fs::File>> {
+    let mut reader = ParquetReader::new(std::fs::File::open(path)?)
+        .with_slice(Some((offset, n)))
+        .with_row_index(Some(RowIndex { name: LINE.into(), offset: offset as IdxSize + 1 }));
+    reader.set_metadata(metadata.clone());
+    Ok(reader)
 }
 
 #[cfg(test)]
