@@ -29,9 +29,10 @@ pub fn gather(
             keyed.entry(k.by.clone()).or_default().push((i, k));
         }
     }
+    let mut shared = Shared::default();
     for (by, requests) in keyed {
         let asked: Vec<&KeyedSum> = requests.iter().map(|(_, k)| *k).collect();
-        match answer(df, dict, &by, &asked) {
+        match answer(df, dict, &by, &asked, &mut shared) {
             Ok(states) => {
                 for ((i, _), s) in requests.iter().zip(states) {
                     out[*i] = Some(Ok(s));
@@ -73,9 +74,15 @@ pub fn empty(g: &Gather) -> State {
 }
 
 /// Keyed requests grouping by the same columns, in one pass.
-fn answer(df: &DataFrame, dict: Option<&Dictionary>, by: &[String], requests: &[&KeyedSum]) -> Result<Vec<State>, String> {
+fn answer(
+    df: &DataFrame,
+    dict: Option<&Dictionary>,
+    by: &[String],
+    requests: &[&KeyedSum],
+    shared: &mut Shared,
+) -> Result<Vec<State>, String> {
     if let Some(dict) = dict.filter(|_| !by.is_empty()) {
-        if let Some(states) = answer_coded(df, dict, by, requests)? {
+        if let Some(states) = answer_coded(df, dict, by, requests, shared)? {
             return Ok(states);
         }
     }
@@ -121,6 +128,65 @@ fn answer(df: &DataFrame, dict: Option<&Dictionary>, by: &[String], requests: &[
     Ok(states)
 }
 
+/// What the keyed groups of one batch share in `answer_coded`: each row's combination of
+/// codes, per set of columns, and the values of each summed expression. Activity's two
+/// groups (by service; by service and production) read the same combinations (the first
+/// group's masks read the production) and sum the same volume.
+#[derive(Default)]
+struct Shared {
+    /// Per set of roots asked: the roots used and their combinations, `None` if too many.
+    combined: Vec<(Vec<PlSmallStr>, Option<std::rc::Rc<Combined>>)>,
+    sums: Vec<(Expr, std::rc::Rc<Vec<f64>>)>,
+}
+
+/// Each row's combination of codes of `roots`, and the rows per combination.
+struct Combined {
+    roots: Vec<PlSmallStr>,
+    all: super::dictionary::Combinations,
+    combination: Vec<u32>,
+    per_combination: Vec<u64>,
+}
+
+impl Shared {
+    /// The combinations of `roots` (or, if they are too many, of `by_roots`), made once.
+    fn combined(
+        &mut self,
+        dict: &Dictionary,
+        roots: Vec<PlSmallStr>,
+        by_roots: &[PlSmallStr],
+        rows: usize,
+    ) -> Result<Option<std::rc::Rc<Combined>>, String> {
+        if let Some((_, c)) = self.combined.iter().find(|(r, _)| *r == roots) {
+            return Ok(c.clone());
+        }
+        let (all, used) = match dict.combinations(&roots).map_err(pe)? {
+            Some(all) => (all, roots.clone()),
+            None => match dict.combinations(by_roots).map_err(pe)? {
+                Some(all) => (all, by_roots.to_vec()),
+                None => {
+                    self.combined.push((roots, None));
+                    return Ok(None);
+                }
+            },
+        };
+        let codes: Vec<&[IdxSize]> = used.iter().map(|r| dict.coded(r).map(|(_, c)| c)).collect::<Option<_>>().unwrap_or_default();
+        let made = if codes.len() != used.len() || codes.iter().any(|c| c.len() != rows) {
+            None
+        } else {
+            let mut combination = vec![0u32; rows];
+            for (codes, (_, stride)) in codes.iter().zip(&all.roots) {
+                for (o, &c) in combination.iter_mut().zip(codes.iter()) {
+                    *o += c as u32 * *stride as u32;
+                }
+            }
+            let per_combination = count_codes(&combination, all.frame.height());
+            Some(std::rc::Rc::new(Combined { roots: used, all, combination, per_combination }))
+        };
+        self.combined.push((roots, made.clone()));
+        Ok(made)
+    }
+}
+
 /// A request's mask in `answer_coded`: judged once per combination of coded values, or
 /// per row by polars.
 enum Mask {
@@ -138,7 +204,13 @@ enum Mask {
 /// gathers: per-row masks on every request 0.62 s, this ~0.1 s.) "Every row" (`every_row`)
 /// is no mask at all. `None` if the key columns' combinations are too many (the group-by
 /// then answers).
-fn answer_coded(df: &DataFrame, dict: &Dictionary, by: &[String], requests: &[&KeyedSum]) -> Result<Option<Vec<State>>, String> {
+fn answer_coded(
+    df: &DataFrame,
+    dict: &Dictionary,
+    by: &[String],
+    requests: &[&KeyedSum],
+    shared: &mut Shared,
+) -> Result<Option<Vec<State>>, String> {
     let masks: Vec<Expr> =
         requests.iter().map(|r| r.mask.clone().map_expr(|e| if e == crate::checks::every_row() { lit(true) } else { e })).collect();
     let by_roots: Vec<PlSmallStr> = by.iter().map(|c| c.as_str().into()).collect();
@@ -150,27 +222,10 @@ fn answer_coded(df: &DataFrame, dict: &Dictionary, by: &[String], requests: &[&K
     }
     roots[by.len()..].sort();
     roots.dedup();
-    let (all, roots) = match dict.combinations(&roots).map_err(pe)? {
-        Some(all) => (all, roots),
-        None => match dict.combinations(&by_roots).map_err(pe)? {
-            Some(all) => (all, by_roots),
-            None => return Ok(None),
-        },
-    };
-    let combinations = all.frame.height();
     let rows = df.height();
-    let codes: Vec<&[IdxSize]> = roots.iter().map(|r| dict.coded(r).map(|(_, c)| c)).collect::<Option<_>>().unwrap_or_default();
-    if codes.len() != roots.len() || codes.iter().any(|c| c.len() != rows) {
-        return Ok(None);
-    }
-    // Each row's combination, and the rows per combination.
-    let mut combination = vec![0u32; rows];
-    for (codes, (_, stride)) in codes.iter().zip(&all.roots) {
-        for (o, &c) in combination.iter_mut().zip(codes.iter()) {
-            *o += c as u32 * *stride as u32;
-        }
-    }
-    let per_combination = count_codes(&combination, combinations);
+    let Some(combined) = shared.combined(dict, roots, &by_roots, rows)? else { return Ok(None) };
+    let Combined { roots, all, combination, per_combination } = &*combined;
+    let combinations = all.frame.height();
     // The key columns vary slowest: a combination's key is its index divided by the last
     // key column's stride.
     let key_stride = all.roots[by.len() - 1].1;
@@ -191,12 +246,27 @@ fn answer_coded(df: &DataFrame, dict: &Dictionary, by: &[String], requests: &[&K
             sel.push(crate::checks::every_row().and(m.clone()).fill_null(lit(false)).alias(format!("__m{i}")));
         }
         if let (false, Some(e)) = (r.present, &r.sum) {
-            sel.push(e.clone().cast(DataType::Float64).alias(format!("__v{i}")));
+            if !shared.sums.iter().any(|(x, _)| x == e) {
+                sel.push(e.clone().cast(DataType::Float64).alias(format!("__v{i}")));
+            }
         }
     }
     let evaluated = if sel.is_empty() { DataFrame::empty() } else { df.clone().lazy().select(sel).collect().map_err(pe)? };
     if evaluated.width() > 0 && evaluated.height() != rows {
         return Ok(None);
+    }
+    // Summed values, nulls as 0 (as the group-by's sum), each expression made once.
+    for (i, r) in requests.iter().enumerate() {
+        if let (false, Some(e)) = (r.present, &r.sum) {
+            if !shared.sums.iter().any(|(x, _)| x == e) {
+                let v = frame::column(&evaluated, &format!("__v{i}")).and_then(|c| c.f64().cloned()).map_err(pe)?;
+                let values: Vec<f64> = match (v.null_count(), v.cont_slice()) {
+                    (0, Ok(slice)) => slice.to_vec(),
+                    _ => v.iter().map(|x| x.unwrap_or(0.0)).collect(),
+                };
+                shared.sums.push((e.clone(), std::rc::Rc::new(values)));
+            }
+        }
     }
     let parts: Vec<Vec<Option<String>>> = by
         .iter()
@@ -223,11 +293,8 @@ fn answer_coded(df: &DataFrame, dict: &Dictionary, by: &[String], requests: &[&K
             Some(m) => Mask::PerCombination(m),
             None => Mask::PerRow(frame::column(&evaluated, &format!("__m{i}")).and_then(|c| c.bool().cloned()).map_err(pe)?),
         };
-        let summed: Option<Vec<f64>> = match (r.present, &r.sum) {
-            (false, Some(_)) => {
-                let v = frame::column(&evaluated, &format!("__v{i}")).and_then(|c| c.f64().cloned()).map_err(pe)?;
-                Some(v.iter().map(|x| x.unwrap_or(0.0)).collect())
-            }
+        let summed: Option<std::rc::Rc<Vec<f64>>> = match (r.present, &r.sum) {
+            (false, Some(e)) => shared.sums.iter().find(|(x, _)| x == e).map(|(_, v)| v.clone()),
             _ => None,
         };
         let (mut n, mut v) = (vec![0u64; keys], vec![0f64; keys]);
@@ -444,16 +511,22 @@ mod tests {
             keyed(&["service"], lit(false), None, false),
             keyed(&["service", "production"], every_row(), Some(col("volume")), false),
             keyed(&["service", "production"], own.and(listed), None, true),
+            keyed(&["service", "production"], every_row(), Some(col("volume").cast(DataType::Float64).fill_null(lit(1.0))), false),
         ];
+        // Alone, and one after another sharing combinations and sums (as a batch's groups do).
+        let mut shared = Shared::default();
         for r in &requests {
-            let coded = answer(&df, Some(&dict), &r.by, &[r]).unwrap();
-            let grouped = answer(&df, None, &r.by, &[r]).unwrap();
-            assert_eq!(format!("{coded:?}"), format!("{grouped:?}"), "{:?}", r.mask);
+            let alone = answer(&df, Some(&dict), &r.by, &[r], &mut Shared::default()).unwrap();
+            let after_others = answer(&df, Some(&dict), &r.by, &[r], &mut shared).unwrap();
+            let grouped = answer(&df, None, &r.by, &[r], &mut Shared::default()).unwrap();
+            assert_eq!(format!("{alone:?}"), format!("{grouped:?}"), "{:?}", r.mask);
+            assert_eq!(format!("{after_others:?}"), format!("{grouped:?}"), "{:?}", r.mask);
         }
+        assert_eq!(shared.sums.len(), 2, "the volume filled with 1 is summed once for both keys");
         // All of one key's requests at once, as the engine asks them.
         let together: Vec<&KeyedSum> = requests[..5].iter().collect();
-        let coded = answer(&df, Some(&dict), &together[0].by, &together).unwrap();
-        let grouped = answer(&df, None, &together[0].by, &together).unwrap();
+        let coded = answer(&df, Some(&dict), &together[0].by, &together, &mut Shared::default()).unwrap();
+        let grouped = answer(&df, None, &together[0].by, &together, &mut Shared::default()).unwrap();
         assert_eq!(format!("{coded:?}"), format!("{grouped:?}"));
         assert!(format!("{coded:?}").contains("\"A\": 2.0"), "{coded:?}");
     }
