@@ -116,7 +116,7 @@ pub enum Command {
         #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
         batch_over: u64,
         /// About how much of a streamed file each batch holds (e.g. `64M`).
-        #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+        #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
         batch_size: u64,
         #[command(flatten)]
         sources: Sources,
