@@ -908,6 +908,15 @@ fn corrupt_parquet(table: &str, file: &str, code: &str, needle: &str) {
 #[test]
 fn parquet_date_outside_the_calendar_is_an_unparsable_value() {
     corrupt_parquet("activity", "activity-date-out-of-range.parquet", "value-unparsable", "values in `event_date` are not dates");
+    // The rows named are the same however the file is read (a streamed slice once
+    // reported every row after its first batch shifted by the batch's offset).
+    let (_s, pkg) = with_parquet("activity", "activity-date-out-of-range.parquet");
+    let messages: Vec<String> = [&[][..], &["--batch-over", "0", "--batch-size", "1K"][..], &["--batch-over", "0"][..]]
+        .iter()
+        .map(|extra| errors(&validate_env(pkg.to_str().unwrap(), extra, &[]).1)[0].message.clone())
+        .collect();
+    assert!(messages[0].contains("row 27 `805306447`, row 46 `822083663`"), "{}", messages[0]);
+    assert!(messages.iter().all(|m| *m == messages[0]), "{messages:#?}");
 }
 
 #[test]

@@ -462,7 +462,9 @@ fn parquet_reader(
 ) -> PolarsResult<ParquetReader<std::fs::File>> {
     let mut reader = ParquetReader::new(std::fs::File::open(path)?)
         .with_slice(Some((offset, n)))
-        .with_row_index(Some(RowIndex { name: LINE.into(), offset: offset as IdxSize + 1 }));
+        // polars numbers a slice's rows from the file's first row (the offset given is
+        // added to the row's position in the file): row 1 is the file's first.
+        .with_row_index(Some(RowIndex { name: LINE.into(), offset: 1 }));
     reader.set_metadata(metadata.clone());
     Ok(reader)
 }
