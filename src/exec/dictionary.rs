@@ -3,7 +3,8 @@
 //! Most columns the rules read hold few distinct values (service classes, municipalities,
 //! units, dates, ages), and most rules ask the same few questions of them (is the code in
 //! the list, a leaf, valid on the date, well-formed). A batch's column is coded once (a
-//! `u32` per row: strings by their view, integers and dates by offset); a costly
+//! `u32` per row: strings by their Parquet dictionary key where the batch was read with
+//! keys, else by their view; integers and dates by offset); a costly
 //! expression whose columns are all coded, and whose value combinations are few, is
 //! evaluated by polars on the combinations (a small frame holding every one of them) and
 //! looked up per row by code. The rule's meaning is untouched: the same expression judges

@@ -1,7 +1,8 @@
 //! Reads a large table batch by batch, so that checking it takes memory for one batch and
 //! the rules' mergeable state, not for the whole table. CSV is cut at record boundaries
 //! (a newline outside quotes), checked as bytes (UTF-8, short records; `records`) and
-//! parsed by polars; Parquet is read in runs of whole row groups. Batches are typed
+//! parsed by polars; Parquet is read in runs of whole row groups, its dictionary-encoded
+//! text columns with their keys (`parquet_keys`), handed beside the batch. Batches are typed
 //! exactly as a whole table is (`typing::type_frame`), carry the same `__line` numbers, and
 //! yield the same input problems, merged over the batches.
 
