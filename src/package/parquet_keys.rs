@@ -28,8 +28,9 @@ pub struct Keys(BTreeMap<String, Vec<KeyChunk>>);
 /// One chunk of a column: its rows' keys into its dictionary.
 #[derive(Debug)]
 pub struct KeyChunk {
-    /// Identifies the text array built from the keys: the address of its views.
-    views: usize,
+    /// The views of the text array built from the keys: it is that array's chunk when its
+    /// views are these (held here, so no other array can take their address meanwhile).
+    views: polars_buffer::Buffer<View>,
     pub keys: polars_buffer::Buffer<u32>,
     /// Values in the dictionary: every key is below.
     pub distinct: usize,
@@ -38,11 +39,7 @@ pub struct KeyChunk {
 impl Keys {
     /// The keys of `column`'s chunk whose views are `views`, if it was read with them.
     pub fn chunk(&self, column: &str, views: &[View]) -> Option<&KeyChunk> {
-        self.0.get(column)?.iter().find(|k| k.views == views.as_ptr() as usize && k.keys.len() == views.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.get(column)?.iter().find(|k| std::ptr::eq(k.views.as_ptr(), views.as_ptr()) && k.views.len() == views.len())
     }
 }
 
@@ -166,7 +163,7 @@ fn text_of(dict: &DictionaryArray<u32>) -> PolarsResult<(Box<dyn Array>, KeyChun
         polars_bail!(ComputeError: "a key lies outside its dictionary");
     }
     let views: polars_buffer::Buffer<View> = views.into();
-    let chunk = KeyChunk { views: views.as_ptr() as usize, keys: keys.values().clone(), distinct: dictionary.len() };
+    let chunk = KeyChunk { views: views.clone(), keys: keys.values().clone(), distinct: dictionary.len() };
     // SAFETY: every view is a value's view of `values` (same buffers), or null.
     let text =
         unsafe { Utf8ViewArray::new_unchecked_unknown_md(ArrowDataType::Utf8View, views, values.data_buffers().clone(), validity, None) };
