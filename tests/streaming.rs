@@ -345,3 +345,37 @@ fn text_columns_with_dictionary_pages_arrive_with_their_keys() {
     assert_eq!(polars_written.len(), 1);
     assert!(polars_written[0].contains(&"service_code".to_string()), "{polars_written:?}");
 }
+
+/// A file of many tiny row groups (groups of 2 rows) is streamed however few its rows
+/// (past 1 024 groups), at most 1 024 groups a batch joined into one chunk: its report is
+/// the report of the same rows in few groups, the defect package's (rows named) alike.
+#[test]
+fn many_tiny_row_groups_give_the_report_of_few_large_ones() {
+    use polars::prelude::*;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for (name, fixture) in [("tiny-groups", "variants/pyarrow-pages"), ("tiny-groups-defects", "defects/duplicate-event-id-parquet")] {
+        let from = root.join(fixture);
+        let dir = std::env::temp_dir().join(format!("sotecheck-streaming-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for e in std::fs::read_dir(&from).unwrap().flatten() {
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+        let df = ParquetReader::new(std::fs::File::open(from.join("activity.parquet")).unwrap()).finish().unwrap();
+        // A row group per write of two rows.
+        let mut writer = ParquetWriter::new(std::fs::File::create(dir.join("activity.parquet")).unwrap()).batched(df.schema()).unwrap();
+        for at in (0..df.height()).step_by(2) {
+            writer.write_batch(&df.slice(at as i64, 2)).unwrap();
+        }
+        writer.finish().unwrap();
+        let groups =
+            ParquetReader::new(std::fs::File::open(dir.join("activity.parquet")).unwrap()).get_metadata().unwrap().row_groups.len();
+        assert!(groups >= 500, "{groups} groups");
+        // Streamed by default past 1 024 groups (the demo's 1 500), and when asked.
+        let few = report(&from, Batching::default());
+        for batching in [Batching::default(), Batching { over_bytes: 0, ..Batching::default() }] {
+            let many = report(&dir, batching);
+            assert!(many == few, "{fixture} ({batching:?}): {}", first_difference(&few, &many));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
