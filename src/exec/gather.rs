@@ -148,6 +148,11 @@ struct Combined {
 }
 
 impl Shared {
+    /// The values of summed expression `e`, if made.
+    fn sum(&self, e: &Expr) -> Option<std::rc::Rc<Vec<f64>>> {
+        self.sums.iter().find(|(x, _)| x == e).map(|(_, v)| v.clone())
+    }
+
     /// The combinations of `roots` (or, if they are too many, of `by_roots`), made once.
     fn combined(
         &mut self,
@@ -246,7 +251,7 @@ fn answer_coded(
             sel.push(crate::checks::every_row().and(m.clone()).fill_null(lit(false)).alias(format!("__m{i}")));
         }
         if let (false, Some(e)) = (r.present, &r.sum) {
-            if !shared.sums.iter().any(|(x, _)| x == e) {
+            if shared.sum(e).is_none() {
                 sel.push(e.clone().cast(DataType::Float64).alias(format!("__v{i}")));
             }
         }
@@ -258,7 +263,7 @@ fn answer_coded(
     // Summed values, nulls as 0 (as the group-by's sum), each expression made once.
     for (i, r) in requests.iter().enumerate() {
         if let (false, Some(e)) = (r.present, &r.sum) {
-            if !shared.sums.iter().any(|(x, _)| x == e) {
+            if shared.sum(e).is_none() {
                 let v = frame::column(&evaluated, &format!("__v{i}")).and_then(|c| c.f64().cloned()).map_err(pe)?;
                 let values: Vec<f64> = match (v.null_count(), v.cont_slice()) {
                     (0, Ok(slice)) => slice.to_vec(),
@@ -294,7 +299,7 @@ fn answer_coded(
             None => Mask::PerRow(frame::column(&evaluated, &format!("__m{i}")).and_then(|c| c.bool().cloned()).map_err(pe)?),
         };
         let summed: Option<std::rc::Rc<Vec<f64>>> = match (r.present, &r.sum) {
-            (false, Some(e)) => shared.sums.iter().find(|(x, _)| x == e).map(|(_, v)| v.clone()),
+            (false, Some(e)) => shared.sum(e),
             _ => None,
         };
         let (mut n, mut v) = (vec![0u64; keys], vec![0f64; keys]);

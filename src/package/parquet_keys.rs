@@ -44,9 +44,13 @@ impl Keys {
 }
 
 /// The columns of `names` worth reading by key in row groups `groups`: flat text columns
-/// with a dictionary page in every group.
-pub(crate) fn keyed_columns(metadata: &FileMetadataRef, groups: std::ops::Range<usize>, names: &[String]) -> Vec<String> {
-    let Ok(schema) = polars::io::parquet::read::infer_schema(metadata) else { return Vec::new() };
+/// with a dictionary page in every group (`schema`: the file's columns as polars reads them).
+pub(crate) fn keyed_columns(
+    metadata: &FileMetadataRef,
+    schema: &ArrowSchema,
+    groups: std::ops::Range<usize>,
+    names: &[String],
+) -> Vec<String> {
     names
         .iter()
         .filter(|name| {

@@ -277,6 +277,8 @@ impl Stream {
                         first_row - g.num_rows()
                     })
                     .collect();
+                // The file's columns as polars reads them, for the batches read by key.
+                let schema = polars::io::parquet::read::infer_schema(metadata).ok();
                 for &(offset, n) in batches {
                     // Each row group is a chunk of the batch's columns: a batch of many
                     // small groups is joined into one chunk (polars' expressions pay per
@@ -284,14 +286,14 @@ impl Stream {
                     // rules, joined 0.2 s), and read as text, as keys are kept per chunk.
                     let groups = whole_groups(&starts, self.source.rows(), offset, n);
                     let many = groups.as_ref().is_some_and(|g| g.len() > 32);
-                    let keyed = match groups {
-                        Some(groups) if !many => self.keyed_batch(path, metadata, groups, offset, n),
+                    let keyed = match (groups, &schema) {
+                        (Some(groups), Some(schema)) if !many => self.keyed_batch(path, metadata, schema, groups, offset, n),
                         _ => None,
                     };
                     let (raw, keys) = match keyed {
                         Some(Ok(keyed)) => keyed,
                         // Read as text when no column can be read by key, or keys failed.
-                        _ => (guarded(|| parquet_reader(path, metadata, offset, n)?.set_rechunk(many).finish())?, Keys::default()),
+                        _ => (guarded(|| parquet_reader(path, metadata, offset, n, true)?.set_rechunk(many).finish())?, Keys::default()),
                     };
                     if !on_batch(raw.lazy(), keys)? {
                         break;
@@ -309,20 +311,20 @@ impl Stream {
         &self,
         path: &Path,
         metadata: &polars::io::parquet::metadata::FileMetadataRef,
+        schema: &ArrowSchema,
         groups: std::ops::Range<usize>,
         offset: usize,
         n: usize,
     ) -> Option<PolarsResult<(DataFrame, Keys)>> {
         let (first, end) = (groups.start, groups.end);
-        let keyed = parquet_keys::keyed_columns(metadata, first..end, &self.present);
+        let keyed = parquet_keys::keyed_columns(metadata, schema, first..end, &self.present);
         if keyed.is_empty() {
             return None;
         }
-        let schema = polars::io::parquet::read::infer_schema(metadata).ok()?;
         let order: Vec<PlSmallStr> = std::iter::once(PlSmallStr::from(LINE)).chain(schema.iter_names().cloned()).collect();
         let rest: Vec<String> = schema.iter_names().map(|c| c.to_string()).filter(|c| !keyed.contains(c)).collect();
         let (rest, by_key) = rayon::join(
-            || guarded(|| parquet_reader(path, metadata, offset, n)?.with_columns(Some(rest)).finish()),
+            || guarded(|| parquet_reader(path, metadata, offset, n, true)?.with_columns(Some(rest)).finish()),
             || parquet_keys::read_keyed(path, metadata, first..end, &keyed),
         );
         Some((|| {
@@ -341,9 +343,8 @@ impl Stream {
             // A column that could not be read by key (e.g. a writer fell back from
             // dictionary to plain pages within a chunk) is read as text.
             if !as_text.is_empty() {
-                let mut reader = ParquetReader::new(std::fs::File::open(path)?).with_slice(Some((offset, n))).with_columns(Some(as_text));
-                reader.set_metadata(metadata.clone());
-                df.hstack_mut(guarded(|| reader.finish())?.columns())?;
+                let as_text = guarded(|| parquet_reader(path, metadata, offset, n, false)?.with_columns(Some(as_text)).finish())?;
+                df.hstack_mut(as_text.columns())?;
             }
             Ok((df.select(order)?, keys))
         })())
@@ -471,20 +472,21 @@ fn whole_groups(starts: &[usize], rows: usize, offset: usize, n: usize) -> Optio
     (end > first && starts.get(end).copied().unwrap_or(rows) == offset + n).then_some(first..end)
 }
 
-/// polars' eager reader of rows `offset..offset + n`, with their `__line`, and the
-/// metadata read once: a lazy scan per batch reads the metadata and starts an engine again
-/// each time (measured: about 25 ms a batch).
+/// polars' eager reader of rows `offset..offset + n` (with their `__line` if `lines`), and
+/// the metadata read once: a lazy scan per batch reads the metadata and starts an engine
+/// again each time (measured: about 25 ms a batch).
 fn parquet_reader(
     path: &Path,
     metadata: &polars::io::parquet::metadata::FileMetadataRef,
     offset: usize,
     n: usize,
+    lines: bool,
 ) -> PolarsResult<ParquetReader<std::fs::File>> {
     let mut reader = ParquetReader::new(std::fs::File::open(path)?)
         .with_slice(Some((offset, n)))
         // polars numbers a slice's rows from the file's first row (the offset given is
         // added to the row's position in the file): row 1 is the file's first.
-        .with_row_index(Some(RowIndex { name: LINE.into(), offset: 1 }));
+        .with_row_index(lines.then(|| RowIndex { name: LINE.into(), offset: 1 }));
     reader.set_metadata(metadata.clone());
     Ok(reader)
 }
