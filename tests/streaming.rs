@@ -304,6 +304,30 @@ fn parquet_read_by_dictionary_keys_gives_the_same_report() {
     assert_streaming_agrees(&root.join("defects/duplicate-event-id-parquet"), &[1024, 6400, 16_000]);
 }
 
+/// The same defect package from another writer (text as `large_string`, row groups of 1,
+/// 37, 200, 3 and 64 rows in turn, version 1 pages, snappy) gives the same report, read
+/// whole, in batches of whole groups (by key), in batches that cut the 37- and 200-row
+/// groups and join the small ones (640 bytes: 10 rows), and in one batch of every group.
+#[test]
+fn another_writers_row_groups_give_the_same_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let expected = report(&root.join("defects/duplicate-event-id-parquet"), WHOLE);
+    let uneven = root.join("defects/duplicate-event-id-uneven-groups");
+    for batching in [
+        WHOLE,
+        Batching { over_bytes: 0, batch_bytes: 640 },
+        Batching { over_bytes: 0, batch_bytes: 6400 },
+        Batching { over_bytes: 0, batch_bytes: 64_000 },
+    ] {
+        let got = report(&uneven, batching);
+        assert!(got == expected, "{batching:?}: {}", first_difference(&expected, &got));
+    }
+    // Its text columns are read by key where a batch holds whole groups.
+    let keyed = keyed_columns_per_batch(&uneven, 64_000);
+    assert_eq!(keyed.len(), 1);
+    assert!(keyed[0].contains(&"service_code".to_string()) && keyed[0].contains(&"diagnosis".to_string()), "{keyed:?}");
+}
+
 /// Which columns of each batch arrive with their keys, and that the typed batch still
 /// holds the very arrays the keys were read for (else the engine codes text again, and
 /// the test above passes without the keys ever being used).
