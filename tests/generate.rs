@@ -180,3 +180,42 @@ fn generate_refuses_a_year_its_classification_cannot_write_cleanly() {
     assert!(err.contains("--year 2021") && err.contains("2023"), "{err}");
     assert!(!out.exists());
 }
+
+/// `generate --format parquet` writes the tables batch by batch (memory stays flat at a
+/// national year) in row groups of 262 144 rows, the last fewer; the package gives the
+/// CSV package's findings, rule by rule (the same seed and defects).
+#[test]
+fn a_parquet_package_is_written_in_row_groups_and_finds_what_the_csv_one_finds() {
+    use polars::prelude::*;
+    let run = |format: &str| -> PathBuf {
+        let out = std::env::temp_dir().join(format!("sotecheck-generate-{}-format-{format}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let status = Command::new(env!("CARGO_BIN_EXE_sotecheck"))
+            .args(["generate", "--rows", "600000", "--defects", "unknown-service:0.001,identity-code:0.0001", "--format", format, "--out"])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert!(status.status.success(), "generate {format}: {}", String::from_utf8_lossy(&status.stderr));
+        out
+    };
+    let (csv, parquet) = (run("csv"), run("parquet"));
+    let metadata = ParquetReader::new(std::fs::File::open(parquet.join("activity.parquet")).unwrap()).get_metadata().unwrap().clone();
+    let groups: Vec<usize> = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
+    assert_eq!(groups, [262_144, 262_144, 75_712]);
+    assert!(!parquet.join("activity.csv").exists());
+    let verdicts = |pkg: &Path| -> Vec<(String, u64)> {
+        let r = report(pkg, Batching::default());
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["rule"].as_str().unwrap().to_string(), f["rows_failing"].as_u64().unwrap_or(0)))
+            .collect()
+    };
+    let (from_csv, from_parquet) = (verdicts(&csv), verdicts(&parquet));
+    assert!(from_csv.iter().any(|(rule, n)| rule == "activity-service-code-unknown" && *n > 0), "{from_csv:?}");
+    assert_eq!(from_csv, from_parquet);
+    for dir in [csv, parquet] {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -486,21 +486,103 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
     Ok(manifest)
 }
 
+/// Rows of a row group written by `to_parquet` (polars' own writer cuts a table read whole
+/// into groups of about this many).
+const GROUP_ROWS: usize = 1 << 18;
+
+/// A Parquet file written batch by batch in row groups of `GROUP_ROWS` rows (the last
+/// fewer), whatever the batches' sizes and chunks.
+struct GroupWriter {
+    file: Option<std::fs::File>,
+    writer: Option<polars::io::parquet::write::BatchedWriter<std::fs::File>>,
+    /// Rows not yet written, fewer than a group.
+    pending: Option<polars::prelude::DataFrame>,
+}
+
+impl GroupWriter {
+    fn add(&mut self, batch: &polars::prelude::DataFrame) -> polars::prelude::PolarsResult<()> {
+        let batch = batch.drop(crate::package::LINE)?;
+        let mut pending = match self.pending.take() {
+            None => batch,
+            Some(mut p) => {
+                p.vstack_mut(&batch)?;
+                p
+            }
+        };
+        while pending.height() >= GROUP_ROWS {
+            self.group(pending.slice(0, GROUP_ROWS))?;
+            pending = pending.slice(GROUP_ROWS as i64, pending.height() - GROUP_ROWS);
+        }
+        self.pending = Some(pending);
+        Ok(())
+    }
+
+    /// Writes `rows` as one row group (the writer writes a group per chunk).
+    fn group(&mut self, mut rows: polars::prelude::DataFrame) -> polars::prelude::PolarsResult<()> {
+        use polars::prelude::ParquetWriter;
+        rows.rechunk_mut();
+        if self.writer.is_none() {
+            let file = self.file.take().expect("the file is taken once");
+            self.writer = Some(ParquetWriter::new(file).batched(rows.schema())?);
+        }
+        self.writer.as_mut().expect("made above").write_batch(&rows)
+    }
+
+    fn finish(mut self) -> polars::prelude::PolarsResult<()> {
+        // The rest, or an empty table's (schema only).
+        if let Some(rest) = self.pending.take().filter(|p| p.height() > 0 || self.writer.is_none()) {
+            self.group(rest)?;
+        }
+        match self.writer {
+            Some(w) => w.finish().map(|_| ()),
+            None => Err(polars::prelude::polars_err!(ComputeError: "no rows were read")),
+        }
+    }
+}
+
 /// Converts the written CSV tables to typed Parquet through the package loader, so the
-/// Parquet files carry the contract's types (codes as strings, dates as dates).
+/// Parquet files carry the contract's types (codes as strings, dates as dates). A table is
+/// read and written batch by batch, so memory stays flat at any size (read whole, 100 M
+/// activity rows took more than 23 GB).
 fn to_parquet(dir: &Path, tables: &[&str]) -> Result<(), String> {
+    use crate::package::load::{Batching, Data};
     use polars::prelude::*;
     for t in tables {
         let spec = crate::package::contract::table(t).expect("contract table");
         let res: crate::package::descriptor::Resource =
             serde_json::from_value(serde_json::json!({"name": t, "path": format!("{t}.csv")})).map_err(|e| e.to_string())?;
         let mut problems = Vec::new();
-        let mut ctx = crate::package::load::LoadContext { root: dir, scratch: dir, problems: &mut problems, batching: None };
+        let batching = Some(Batching { over_bytes: 0, ..Batching::default() });
+        let mut ctx = crate::package::load::LoadContext { root: dir, scratch: dir, problems: &mut problems, batching };
         let table = crate::package::load::load(spec, &res, &mut ctx).ok_or_else(|| format!("{t}: {problems:?}"))?;
-        let df = table.frame().ok_or("the table was not read whole")?;
-        let mut df = df.drop(crate::package::LINE).map_err(|e| e.to_string())?;
-        let f = std::fs::File::create(dir.join(format!("{t}.parquet"))).map_err(|e| e.to_string())?;
-        ParquetWriter::new(f).finish(&mut df).map_err(|e| e.to_string())?;
+        if !problems.is_empty() {
+            return Err(format!("{t}: {problems:?}"));
+        }
+        let file = std::fs::File::create(dir.join(format!("{t}.parquet"))).map_err(|e| e.to_string())?;
+        let mut out = GroupWriter { file: Some(file), writer: None, pending: None };
+        let mut failed: Option<PolarsError> = None;
+        match &table.data {
+            Data::Loaded(df) => out.add(df).map_err(|e| e.to_string())?,
+            Data::Streamed(stream) => {
+                let problems = stream
+                    .scan(|batch| match out.add(batch) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            failed = Some(e);
+                            false
+                        }
+                    })
+                    .map_err(|e| e.to_string())?;
+                if let Some(e) = failed {
+                    return Err(format!("{t}: {e}"));
+                }
+                if !problems.is_empty() {
+                    return Err(format!("{t}: {problems:?}"));
+                }
+            }
+        }
+        out.finish().map_err(|e| format!("{t}: {e}"))?;
+        drop(table);
         std::fs::remove_file(dir.join(format!("{t}.csv"))).map_err(|e| e.to_string())?;
     }
     Ok(())
