@@ -678,6 +678,8 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             }
             let defects = crate::generate::parse_defects(&defects).map_err(UsageError)?;
             let format = if format == DataFormat::Parquet { crate::generate::OutFormat::Parquet } else { crate::generate::OutFormat::Csv };
+            // A status line for a person at a terminal only (a package of 100 M rows takes minutes).
+            let showing = std::io::IsTerminal::is_terminal(&std::io::stderr());
             if all_regions {
                 let figures = registry
                     .figures(crate::codelist::registry::HVA_POPULATION)
@@ -694,13 +696,13 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                         service: service.clone(),
                         defects: if defects_for.is_empty() || defects_for.contains(code) { defects.clone() } else { Vec::new() },
                     };
-                    crate::generate::generate(&opts, &registry).map_err(UsageError)?;
+                    crate::generate::generate_showing(&opts, &registry, showing).map_err(UsageError)?;
                 }
                 eprintln!("wrote {} regions under {}", figures.values.len(), out.display());
                 return Ok(0);
             }
             let opts = crate::generate::Options { region, rows, out, format, seed, year, service, defects };
-            let m = crate::generate::generate(&opts, &registry).map_err(UsageError)?;
+            let m = crate::generate::generate_showing(&opts, &registry, showing).map_err(UsageError)?;
             eprintln!("wrote {} ({} activity rows); planted: {:?}", opts.out.display(), m.activity_rows, m.planted);
             Ok(0)
         }

@@ -79,6 +79,20 @@ impl Status {
     }
 }
 
+/// `prefix · 12 M of 100 M rows · 1.2 M rows/s` (without `of`: `12 M rows`), for work
+/// counted in rows outside a check (`generate`).
+pub fn rows(on: bool, prefix: &str, done: u64, of: Option<u64>, started: Instant) {
+    if !on {
+        return;
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-3);
+    let count = match of {
+        Some(total) => format!("{} of {}", short(done as f64), rows_text(total)),
+        None => rows_text(done),
+    };
+    show(true, &format!("{prefix} · {count} · {} rows/s", short(done as f64 / secs)));
+}
+
 fn rows_text(rows: u64) -> String {
     format!("{} rows", short(rows as f64))
 }

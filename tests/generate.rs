@@ -183,7 +183,8 @@ fn generate_refuses_a_year_its_classification_cannot_write_cleanly() {
 
 /// `generate --format parquet` writes the tables batch by batch (memory stays flat at a
 /// national year) in row groups of 262 144 rows, the last fewer; the package gives the
-/// CSV package's findings, rule by rule (the same seed and defects).
+/// CSV package's findings, rule by rule (the same seed and defects). Its status line is
+/// for a terminal only.
 #[test]
 fn a_parquet_package_is_written_in_row_groups_and_finds_what_the_csv_one_finds() {
     use polars::prelude::*;
@@ -196,6 +197,9 @@ fn a_parquet_package_is_written_in_row_groups_and_finds_what_the_csv_one_finds()
             .output()
             .expect("runs");
         assert!(status.status.success(), "generate {format}: {}", String::from_utf8_lossy(&status.stderr));
+        // Standard error is a pipe here, not a terminal: no status line (only the summary).
+        let stderr = String::from_utf8_lossy(&status.stderr);
+        assert!(!stderr.contains('\r') && !stderr.contains('\u{1b}') && stderr.starts_with("wrote "), "{stderr:?}");
         out
     };
     let (csv, parquet) = (run("csv"), run("parquet"));

@@ -169,6 +169,20 @@ fn supported_years(service: &str) -> String {
 
 /// Writes a package; returns what was planted.
 pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
+    generate_showing(o, registry, false)
+}
+
+/// `generate`, with a status line on standard error (`progress`: the command line's choice,
+/// when it is a terminal): rows written, then rows converted to Parquet.
+pub fn generate_showing(o: &Options, registry: &Registry, progress: bool) -> Result<Manifest, String> {
+    let result = write_package(o, registry, progress);
+    crate::progress::clear(progress);
+    result
+}
+
+fn write_package(o: &Options, registry: &Registry, progress: bool) -> Result<Manifest, String> {
+    let started = std::time::Instant::now();
+    let prefix = format!("sotecheck generate: {}", o.out.display());
     let corr = registry.correspondence(KUNTA_TO_HVA).ok_or("no municipality correspondence")?;
     let year_end = NaiveDate::from_ymd_opt(o.year, 12, 31).ok_or_else(|| format!("year {} is out of range", o.year))?;
     let munis = corr.members_during(&o.region, year_end);
@@ -358,6 +372,9 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         e.0 += 1;
         e.1 += cost;
         written += 1;
+        if progress && written % (1 << 20) == 0 {
+            crate::progress::rows(true, &format!("{prefix} · activity"), written, Some(o.rows), started);
+        }
     }
     w.flush().map_err(io)?;
     drop(w);
@@ -463,7 +480,7 @@ pub fn generate(o: &Options, registry: &Registry) -> Result<Manifest, String> {
         registry.list("hyvinvointialue_1_20211013").and_then(|l| l.get(&o.region)).map(|c| c.name.clone()).unwrap_or_default();
     let tables = ["activity", "costs", "staff", "population", "service_map"];
     if o.format == OutFormat::Parquet {
-        to_parquet(&o.out, &tables)?;
+        to_parquet(&o.out, &tables, progress.then_some(prefix.as_str()))?;
     }
     let ext = if o.format == OutFormat::Parquet { "parquet" } else { "csv" };
     let resources: Vec<serde_json::Value> =
@@ -544,7 +561,8 @@ impl GroupWriter {
 /// Parquet files carry the contract's types (codes as strings, dates as dates). A table is
 /// read and written batch by batch, so memory stays flat at any size (read whole, 100 M
 /// activity rows took more than 23 GB).
-fn to_parquet(dir: &Path, tables: &[&str]) -> Result<(), String> {
+/// `status`: the prefix of a status line to show progress on, if any.
+fn to_parquet(dir: &Path, tables: &[&str], status: Option<&str>) -> Result<(), String> {
     use crate::package::load::{Batching, Data};
     use polars::prelude::*;
     for t in tables {
@@ -564,9 +582,16 @@ fn to_parquet(dir: &Path, tables: &[&str]) -> Result<(), String> {
         match &table.data {
             Data::Loaded(df) => out.add(df).map_err(|e| e.to_string())?,
             Data::Streamed(stream) => {
+                let (started, mut rows) = (std::time::Instant::now(), 0u64);
                 let problems = stream
                     .scan(|batch| match out.add(batch) {
-                        Ok(()) => true,
+                        Ok(()) => {
+                            rows += batch.height() as u64;
+                            if let Some(prefix) = status {
+                                crate::progress::rows(true, &format!("{prefix} · {t} to Parquet"), rows, None, started);
+                            }
+                            true
+                        }
                         Err(e) => {
                             failed = Some(e);
                             false
