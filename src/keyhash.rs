@@ -129,12 +129,35 @@ impl KeyHashes {
         spill.rows.fetch_add(h1.len() as u64, Ordering::Relaxed);
         // Written beside the next batches: 10 M rows (two spills) took 0.15 s in line.
         let write = std::thread::spawn(move || -> std::io::Result<Vec<BufWriter<File>>> {
-            for i in 0..h1.len() {
-                let mut row = [0u8; ROW];
-                row[..8].copy_from_slice(&h1[i].to_le_bytes());
-                row[8..16].copy_from_slice(&h2[i].to_le_bytes());
-                row[16..].copy_from_slice(&lines[i].to_le_bytes());
-                files[partition(h2[i])].write_all(&row)?;
+            // A block of rows at a time, laid out by partition in a buffer that stays in
+            // the cache, then each partition's rows written in one piece: a row written to
+            // one of 64 file buffers at a time missed the cache at every row (10 M Parquet
+            // rows, three spills: the writer's time 272–312 → 193–232 ms). The files hold
+            // the same bytes, in the same order.
+            const BLOCK: usize = 1 << 14;
+            let mut block = vec![0u8; BLOCK * ROW];
+            for start in (0..h1.len()).step_by(BLOCK) {
+                let end = (start + BLOCK).min(h1.len());
+                let mut next = [0usize; PARTITIONS];
+                for &h in &h2[start..end] {
+                    next[partition(h)] += 1;
+                }
+                let mut at = 0;
+                for n in next.iter_mut() {
+                    (*n, at) = (at, at + *n);
+                }
+                let starts = next;
+                for i in start..end {
+                    let p = partition(h2[i]);
+                    let row = &mut block[next[p] * ROW..(next[p] + 1) * ROW];
+                    row[..8].copy_from_slice(&h1[i].to_le_bytes());
+                    row[8..16].copy_from_slice(&h2[i].to_le_bytes());
+                    row[16..].copy_from_slice(&lines[i].to_le_bytes());
+                    next[p] += 1;
+                }
+                for (file, (from, to)) in files.iter_mut().zip(starts.iter().zip(&next)) {
+                    file.write_all(&block[from * ROW..to * ROW])?;
+                }
             }
             Ok(files)
         });
