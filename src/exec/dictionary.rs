@@ -478,30 +478,63 @@ fn string_codes(
         let validity = chunk.validity().filter(|v| v.unset_bits() > 0);
         let views = arr.views();
         if let Some(keys) = keyed(views) {
-            // Read by key: a row's code is its key's, the text read once per key.
+            // Read by key: a row's code is its key's, the text read once per key (`place`,
+            // out of the loop). Null rows are coded after the loop (a branch on each row's
+            // validity made a column of scattered nulls code three times slower than one
+            // without); the null code still takes its place among the first appearances, at
+            // the chunk's first null. (10 M Parquet rows, coding CPU summed over columns:
+            // 408–472 → 253–345 ms; `diagnosis`, the one with nulls, 102–119 → 47–74 ms.)
             let mut by_key: Vec<IdxSize> = vec![IdxSize::MAX; keys.distinct];
-            for (i, &key) in keys.keys.iter().enumerate() {
-                if validity.is_some_and(|v| !v.get_bit(i)) {
-                    let code = *null_code.get_or_insert_with(|| {
-                        first_rows.push(None);
-                        (first_rows.len() - 1) as IdxSize
-                    });
-                    codes.push(code);
-                } else {
-                    let slot = by_key.get_mut(key as usize)?;
-                    if *slot == IdxSize::MAX {
-                        // SAFETY: `i` is within the array (the keys are its rows).
-                        let text = unsafe { arr.value_unchecked(i) };
-                        let at = row + i;
-                        *slot = *by_text.entry(text).or_insert_with(|| {
-                            first_rows.push(Some(at as IdxSize));
-                            (first_rows.len() - 1) as IdxSize
-                        });
-                        if first_rows.len() > limit {
-                            return None;
+            let start = codes.len();
+            let nulls: Option<polars_arrow::bitmap::Bitmap> = validity.map(|v| !v);
+            let first_null = nulls.as_ref().and_then(|n| n.true_idx_iter().next());
+            // The text of key `key`'s first filled row `i`: its code (`None`: past the limit).
+            let mut place = |i: usize, first_rows: &mut Vec<Option<IdxSize>>, null_code: &mut Option<IdxSize>| -> Option<IdxSize> {
+                if null_code.is_none() && first_null.is_some_and(|f| f < i) {
+                    first_rows.push(None);
+                    *null_code = Some((first_rows.len() - 1) as IdxSize);
+                }
+                // SAFETY: `i` is within the array (the keys are its rows).
+                let text = unsafe { arr.value_unchecked(i) };
+                let at = row + i;
+                let code = *by_text.entry(text).or_insert_with(|| {
+                    first_rows.push(Some(at as IdxSize));
+                    (first_rows.len() - 1) as IdxSize
+                });
+                (first_rows.len() <= limit).then_some(code)
+            };
+            match &nulls {
+                None => {
+                    for (i, &key) in keys.keys.iter().enumerate() {
+                        let slot = by_key.get_mut(key as usize)?;
+                        if *slot == IdxSize::MAX {
+                            *slot = place(i, first_rows, &mut null_code)?;
+                        }
+                        codes.push(*slot);
+                    }
+                }
+                Some(nulls) => {
+                    for (i, &key) in keys.keys.iter().enumerate() {
+                        // (A null row's key means nothing: coded below.)
+                        match by_key.get_mut(key as usize) {
+                            Some(slot) if *slot != IdxSize::MAX => codes.push(*slot),
+                            _ if nulls.get_bit(i) => codes.push(0),
+                            Some(slot) => {
+                                *slot = place(i, first_rows, &mut null_code)?;
+                                codes.push(*slot);
+                            }
+                            None => return None,
                         }
                     }
-                    codes.push(*slot);
+                }
+            }
+            if let Some(nulls) = &nulls {
+                let null = *null_code.get_or_insert_with(|| {
+                    first_rows.push(None);
+                    (first_rows.len() - 1) as IdxSize
+                });
+                for i in nulls.true_idx_iter() {
+                    codes[start + i] = null;
                 }
             }
             row += keys.keys.len();
