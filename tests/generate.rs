@@ -6,15 +6,19 @@ use sotecheck::package::Batching;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn generate(name: &str, defects: &str) -> (PathBuf, serde_json::Value) {
+/// Runs `sotecheck generate ARGS --out <temp>/NAME` (a fresh folder); the folder and what
+/// it printed on standard error.
+fn run_generate(name: &str, args: &[&str]) -> (PathBuf, String) {
     let out = std::env::temp_dir().join(format!("sotecheck-generate-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let status = Command::new(env!("CARGO_BIN_EXE_sotecheck"))
-        .args(["generate", "--region", "08", "--rows", "20000", "--defects", defects, "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
-    assert!(status.status.success(), "generate {defects}: {}", String::from_utf8_lossy(&status.stderr));
+    let status = Command::new(env!("CARGO_BIN_EXE_sotecheck")).arg("generate").args(args).arg("--out").arg(&out).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&status.stderr).to_string();
+    assert!(status.status.success(), "generate {args:?}: {stderr}");
+    (out, stderr)
+}
+
+fn generate(name: &str, defects: &str) -> (PathBuf, serde_json::Value) {
+    let (out, _) = run_generate(name, &["--region", "08", "--rows", "20000", "--defects", defects]);
     let manifest = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     (out, manifest)
 }
@@ -189,16 +193,9 @@ fn generate_refuses_a_year_its_classification_cannot_write_cleanly() {
 fn a_parquet_package_is_written_in_row_groups_and_finds_what_the_csv_one_finds() {
     use polars::prelude::*;
     let run = |format: &str| -> PathBuf {
-        let out = std::env::temp_dir().join(format!("sotecheck-generate-{}-format-{format}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&out);
-        let status = Command::new(env!("CARGO_BIN_EXE_sotecheck"))
-            .args(["generate", "--rows", "600000", "--defects", "unknown-service:0.001,identity-code:0.0001", "--format", format, "--out"])
-            .arg(&out)
-            .output()
-            .expect("runs");
-        assert!(status.status.success(), "generate {format}: {}", String::from_utf8_lossy(&status.stderr));
+        let defects = "unknown-service:0.001,identity-code:0.0001";
+        let (out, stderr) = run_generate(&format!("format-{format}"), &["--rows", "600000", "--defects", defects, "--format", format]);
         // Standard error is a pipe here, not a terminal: no status line (only the summary).
-        let stderr = String::from_utf8_lossy(&status.stderr);
         assert!(!stderr.contains('\r') && !stderr.contains('\u{1b}') && stderr.starts_with("wrote "), "{stderr:?}");
         out
     };
