@@ -26,12 +26,27 @@ const ROW: usize = 20;
 /// The key hashes of the rows seen so far (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub struct KeyHashes {
-    pub h1: Vec<u64>,
-    pub h2: Vec<u64>,
-    pub lines: Vec<u32>,
+    /// The rows in memory, a part per batch: joined only when judged (a batch's hashes
+    /// appended to one set of vectors were copied again at each growth: 10 M Parquet rows,
+    /// 83–89 ms of merging on the thread the batches wait for).
+    parts: Vec<Hashed>,
     /// The rows written out, when the budget was passed. Shared by clones (a clone is only
     /// made of an empty state).
     spill: Option<Arc<Spill>>,
+}
+
+/// Rows' hash halves and lines, one entry a row in each.
+#[derive(Debug, Clone, Default)]
+struct Hashed {
+    h1: Vec<u64>,
+    h2: Vec<u64>,
+    lines: Vec<u32>,
+}
+
+impl Hashed {
+    fn len(&self) -> usize {
+        self.h1.len()
+    }
 }
 
 /// What [`KeyHashes::duplicates`] found.
@@ -78,12 +93,19 @@ fn partition(h2: u64) -> usize {
 
 impl KeyHashes {
     pub fn new(h1: Vec<u64>, h2: Vec<u64>, lines: Vec<u32>) -> Self {
-        KeyHashes { h1, h2, lines, spill: None }
+        debug_assert!(h1.len() == h2.len() && h1.len() == lines.len(), "a hash half or line per row");
+        let parts = if h1.is_empty() { Vec::new() } else { vec![Hashed { h1, h2, lines }] };
+        KeyHashes { parts, spill: None }
+    }
+
+    /// Rows held in memory.
+    fn in_memory(&self) -> usize {
+        self.parts.iter().map(Hashed::len).sum()
     }
 
     /// Rows held, in memory and spilled.
     pub fn len(&self) -> u64 {
-        self.h1.len() as u64 + self.spill.as_ref().map_or(0, |s| s.rows.load(Ordering::Relaxed))
+        self.in_memory() as u64 + self.spill.as_ref().map_or(0, |s| s.rows.load(Ordering::Relaxed))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -97,13 +119,28 @@ impl KeyHashes {
 
     /// Adds the hashes of later rows (the next batch).
     pub fn append(&mut self, other: KeyHashes) {
-        self.h1.extend(other.h1);
-        self.h2.extend(other.h2);
-        self.lines.extend(other.lines);
+        self.parts.extend(other.parts);
         if let Some(s) = other.spill {
             // Two spilled sets are never merged: a batch's hashes are in memory.
             debug_assert!(self.spill.is_none(), "two spilled hash sets merged");
             self.spill.get_or_insert(s);
+        }
+    }
+
+    /// The rows in memory as one part (the one part there is, if so, not copied).
+    fn joined(&self) -> std::borrow::Cow<'_, Hashed> {
+        match self.parts.as_slice() {
+            [one] => std::borrow::Cow::Borrowed(one),
+            parts => {
+                let n = self.in_memory();
+                let mut all = Hashed { h1: Vec::with_capacity(n), h2: Vec::with_capacity(n), lines: Vec::with_capacity(n) };
+                for p in parts {
+                    all.h1.extend_from_slice(&p.h1);
+                    all.h2.extend_from_slice(&p.h2);
+                    all.lines.extend_from_slice(&p.lines);
+                }
+                std::borrow::Cow::Owned(all)
+            }
         }
     }
 
@@ -113,7 +150,7 @@ impl KeyHashes {
     /// (after the first write, which may still be under way when the next half is full).
     pub fn bound(&mut self, max_rows: usize, temp: &Path) -> std::io::Result<()> {
         let kept = if self.spill.is_some() { max_rows / 2 } else { max_rows };
-        if self.h1.len() <= kept {
+        if self.in_memory() <= kept {
             return Ok(());
         }
         if self.spill.is_none() {
@@ -125,8 +162,8 @@ impl KeyHashes {
         if files.len() != PARTITIONS {
             return Err(std::io::Error::other("an earlier write of the key hashes failed"));
         }
-        let (h1, h2, lines) = (std::mem::take(&mut self.h1), std::mem::take(&mut self.h2), std::mem::take(&mut self.lines));
-        spill.rows.fetch_add(h1.len() as u64, Ordering::Relaxed);
+        let parts = std::mem::take(&mut self.parts);
+        spill.rows.fetch_add(parts.iter().map(Hashed::len).sum::<usize>() as u64, Ordering::Relaxed);
         // Written beside the next batches: 10 M rows (two spills) took 0.15 s in line.
         let write = std::thread::spawn(move || -> std::io::Result<Vec<BufWriter<File>>> {
             // A block of rows at a time, laid out by partition in a buffer that stays in
@@ -136,27 +173,29 @@ impl KeyHashes {
             // the same bytes, in the same order.
             const BLOCK: usize = 1 << 14;
             let mut block = vec![0u8; BLOCK * ROW];
-            for start in (0..h1.len()).step_by(BLOCK) {
-                let end = (start + BLOCK).min(h1.len());
-                let mut next = [0usize; PARTITIONS];
-                for &h in &h2[start..end] {
-                    next[partition(h)] += 1;
-                }
-                let mut at = 0;
-                for n in next.iter_mut() {
-                    (*n, at) = (at, at + *n);
-                }
-                let starts = next;
-                for i in start..end {
-                    let p = partition(h2[i]);
-                    let row = &mut block[next[p] * ROW..(next[p] + 1) * ROW];
-                    row[..8].copy_from_slice(&h1[i].to_le_bytes());
-                    row[8..16].copy_from_slice(&h2[i].to_le_bytes());
-                    row[16..].copy_from_slice(&lines[i].to_le_bytes());
-                    next[p] += 1;
-                }
-                for (file, (from, to)) in files.iter_mut().zip(starts.iter().zip(&next)) {
-                    file.write_all(&block[from * ROW..to * ROW])?;
+            for Hashed { h1, h2, lines } in &parts {
+                for start in (0..h1.len()).step_by(BLOCK) {
+                    let end = (start + BLOCK).min(h1.len());
+                    let mut next = [0usize; PARTITIONS];
+                    for &h in &h2[start..end] {
+                        next[partition(h)] += 1;
+                    }
+                    let mut at = 0;
+                    for n in next.iter_mut() {
+                        (*n, at) = (at, at + *n);
+                    }
+                    let starts = next;
+                    for i in start..end {
+                        let p = partition(h2[i]);
+                        let row = &mut block[next[p] * ROW..(next[p] + 1) * ROW];
+                        row[..8].copy_from_slice(&h1[i].to_le_bytes());
+                        row[8..16].copy_from_slice(&h2[i].to_le_bytes());
+                        row[16..].copy_from_slice(&lines[i].to_le_bytes());
+                        next[p] += 1;
+                    }
+                    for (file, (from, to)) in files.iter_mut().zip(starts.iter().zip(&next)) {
+                        file.write_all(&block[from * ROW..to * ROW])?;
+                    }
                 }
             }
             Ok(files)
@@ -168,8 +207,9 @@ impl KeyHashes {
     /// The rows sharing a key with another row: how many, and the first `limit` lines.
     pub fn duplicates(&self, limit: usize) -> std::io::Result<Duplicates> {
         let evaluated = self.len();
+        let memory = self.joined();
         let Some(spill) = &self.spill else {
-            let (failing, first_lines) = duplicate_lines(&self.h1, repeated_values, |i| (self.h2[i], self.lines[i]), limit);
+            let (failing, first_lines) = duplicate_lines(&memory.h1, repeated_values, |i| (memory.h2[i], memory.lines[i]), limit);
             return Ok(Duplicates { evaluated, failing, first_lines });
         };
         let mut files = spill.files()?;
@@ -179,7 +219,7 @@ impl KeyHashes {
         spill.put(Writer::Idle(files));
         // The rows still in memory, by partition: visited once, not once per partition.
         let mut in_memory: Vec<Vec<usize>> = vec![Vec::new(); PARTITIONS];
-        for (i, &h) in self.h2.iter().enumerate() {
+        for (i, &h) in memory.h2.iter().enumerate() {
             in_memory[partition(h)].push(i);
         }
         // Partitions side by side (one per core: a national table's is about 30 MB, 100 M
@@ -194,7 +234,7 @@ impl KeyHashes {
                 // whose first half repeats (none in a conformant package).
                 let mut h1: Vec<u64> = Vec::with_capacity(on_disk + mine.len());
                 h1.extend(bytes.chunks_exact(ROW).map(|row| u64::from_le_bytes(row[..8].try_into().expect("8 bytes"))));
-                h1.extend(mine.iter().map(|&i| self.h1[i]));
+                h1.extend(mine.iter().map(|&i| memory.h1[i]));
                 let rest = |i: usize| -> (u64, u32) {
                     match i.checked_sub(on_disk) {
                         None => {
@@ -204,7 +244,7 @@ impl KeyHashes {
                                 u32::from_le_bytes(row[16..].try_into().expect("4 bytes")),
                             )
                         }
-                        Some(m) => (self.h2[mine[m]], self.lines[mine[m]]),
+                        Some(m) => (memory.h2[mine[m]], memory.lines[mine[m]]),
                     }
                 };
                 // (One partition a thread: the partitions keep the cores busy.)

@@ -235,15 +235,14 @@ fn answer_coded(
     // key column's stride.
     let key_stride = all.roots[by.len() - 1].1;
     let keys = combinations / key_stride;
-    // Masks judged per combination where they can be; the rest, and the summed columns, by
-    // polars over the rows.
-    let mut judged: Vec<Option<Vec<bool>>> = Vec::with_capacity(masks.len());
-    for m in &masks {
-        let per = match coded_roots(m) {
-            Some(r) if r.iter().all(|c| roots.contains(c)) => per_combination_mask(&all.frame, m),
-            _ => None,
-        };
-        judged.push(per);
+    // Masks judged per combination where they can be (all in one select: each select on
+    // the small frame costs polars about half a millisecond whatever its size); the rest,
+    // and the summed columns, by polars over the rows.
+    let judgeable: Vec<usize> =
+        (0..masks.len()).filter(|&i| matches!(coded_roots(&masks[i]), Some(r) if r.iter().all(|c| roots.contains(c)))).collect();
+    let mut judged: Vec<Option<Vec<bool>>> = vec![None; masks.len()];
+    for (i, m) in judgeable.iter().zip(per_combination_masks(&all.frame, judgeable.iter().map(|&i| &masks[i]))) {
+        judged[*i] = m;
     }
     let mut sel = Vec::new();
     for (i, (r, m)) in requests.iter().zip(&masks).enumerate() {
@@ -265,10 +264,15 @@ fn answer_coded(
         if let (false, Some(e)) = (r.present, &r.sum) {
             if shared.sum(e).is_none() {
                 let v = frame::column(&evaluated, &format!("__v{i}")).and_then(|c| c.f64().cloned()).map_err(pe)?;
-                let values: Vec<f64> = match (v.null_count(), v.cont_slice()) {
-                    (0, Ok(slice)) => slice.to_vec(),
-                    _ => v.iter().map(|x| x.unwrap_or(0.0)).collect(),
-                };
+                // Chunk by chunk (a batch of two row groups is two chunks): a chunk without
+                // nulls is copied whole.
+                let mut values: Vec<f64> = Vec::with_capacity(v.len());
+                for arr in v.downcast_iter() {
+                    match polars_arrow::array::Array::null_count(arr) {
+                        0 => values.extend_from_slice(arr.values()),
+                        _ => values.extend(arr.iter().map(|x| x.copied().unwrap_or(0.0))),
+                    }
+                }
                 shared.sums.push((e.clone(), std::rc::Rc::new(values)));
             }
         }
@@ -292,6 +296,7 @@ fn answer_coded(
         let texts: Option<Vec<&str>> = digits.iter().zip(&parts).map(|(&d, p)| p.get(d).and_then(|v| v.as_deref())).collect();
         Some(texts?.join(separator))
     };
+    let key_of: Vec<u32> = (0..combinations).map(|c| (c / key_stride) as u32).collect();
     let mut states = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         let mask = match judged[i].take() {
@@ -310,18 +315,24 @@ fn answer_coded(
                     n[c / key_stride] += per_combination[c];
                 }
             }
-            // Sums row by row, in file order (the same additions as the group-by's order).
+            // Counts per combination; sums row by row, in file order (the same additions as
+            // the group-by's order). Each combination's key is looked up, not divided out
+            // per row, and a row the mask leaves out is added to a slot past the keys, not
+            // branched over (a mask true on half the rows mispredicts half the branches).
             (Mask::PerCombination(m), Some(s)) => {
-                for (row, &c) in combination.iter().enumerate() {
-                    if m[c as usize] {
-                        let k = c as usize / key_stride;
-                        n[k] += 1;
-                        v[k] += s[row];
-                    }
+                for c in (0..combinations).filter(|&c| m[c]) {
+                    n[c / key_stride] += per_combination[c];
                 }
+                let slot: Vec<u32> = (0..combinations).map(|c| if m[c] { (c / key_stride) as u32 } else { keys as u32 }).collect();
+                let mut sums = vec![0f64; keys + 1];
+                for (&c, &x) in combination.iter().zip(s.iter()) {
+                    sums[slot[c as usize] as usize] += x;
+                }
+                sums.truncate(keys);
+                v = sums;
             }
             (Mask::PerRow(m), s) => frame::for_true_rows(m, |row| {
-                let k = combination[row] as usize / key_stride;
+                let k = key_of[combination[row] as usize] as usize;
                 n[k] += 1;
                 if let Some(s) = s {
                     v[k] += s[row];
@@ -339,19 +350,46 @@ fn answer_coded(
     Ok(Some(states))
 }
 
-/// A mask judged once per combination of values (`frame`: a row per combination), nulls
-/// as false; `None` if polars cannot judge it there (the rows are then judged directly,
-/// and fail only if they must).
-fn per_combination_mask(frame: &DataFrame, mask: &Expr) -> Option<Vec<bool>> {
-    let out = frame.clone().lazy().select([mask.clone().fill_null(lit(false)).alias("__m")]).collect().ok()?;
-    let judged = out.column("__m").ok()?.bool().ok()?.clone();
-    let value = |j: usize| judged.get(j).unwrap_or(false);
-    match judged.len() {
-        // A mask reading no column is one value.
-        1 => Some(vec![value(0); frame.height()]),
-        n if n == frame.height() => Some((0..n).map(value).collect()),
-        _ => None,
+/// Masks judged once per combination of values (`frame`: a row per combination), nulls as
+/// false, in one select; `None` for a mask polars cannot judge there (its rows are then
+/// judged directly, and fail only if they must). A literal needs no polars.
+fn per_combination_masks<'m>(frame: &DataFrame, masks: impl Iterator<Item = &'m Expr>) -> Vec<Option<Vec<bool>>> {
+    let height = frame.height();
+    let masks: Vec<&Expr> = masks.collect();
+    let mut out: Vec<Option<Vec<bool>>> = masks
+        .iter()
+        .map(|m| match m {
+            Expr::Literal(v) => v.bool().map(|b| vec![b; height]),
+            _ => None,
+        })
+        .collect();
+    let asked: Vec<usize> = (0..masks.len()).filter(|&i| out[i].is_none()).collect();
+    if asked.is_empty() {
+        return out;
     }
+    let sel = asked.iter().map(|&i| masks[i].clone().fill_null(lit(false)).alias(format!("__m{i}")));
+    let judged = match frame.clone().lazy().select(sel.collect::<Vec<_>>()).collect() {
+        Ok(judged) => judged,
+        // One mask polars cannot judge on the frame fails the select: each is tried alone.
+        Err(_) if asked.len() > 1 => {
+            for &i in &asked {
+                out[i] = per_combination_masks(frame, std::iter::once(masks[i])).pop().flatten();
+            }
+            return out;
+        }
+        Err(_) => return out,
+    };
+    for &i in &asked {
+        let Some(judged) = judged.column(&format!("__m{i}")).ok().and_then(|c| c.bool().ok()) else { continue };
+        let value = |j: usize| judged.get(j).unwrap_or(false);
+        out[i] = match judged.len() {
+            // A mask reading no column is one value.
+            1 => Some(vec![value(0); height]),
+            n if n == height => Some((0..n).map(value).collect()),
+            _ => None,
+        };
+    }
+    out
 }
 
 /// A 128-bit hash (two 64-bit halves) of the key of every evaluated row, with its line: 20
@@ -491,6 +529,26 @@ mod tests {
 
     fn keyed(by: &[&str], mask: Expr, sum: Option<Expr>, present: bool) -> KeyedSum {
         KeyedSum { table: "t".into(), by: by.iter().map(|c| c.to_string()).collect(), mask, sum, present }
+    }
+
+    /// Masks judged on the combinations in one select: each as judged alone, a literal
+    /// without polars, and a mask polars fails on leaves the others judged.
+    #[test]
+    fn masks_judged_together_equal_masks_judged_alone() {
+        let frame = df!("service" => [Some("A"), Some("12"), None], "production" => ["own", "own", "purchased"]).unwrap();
+        let own = col("production").eq(lit("own"));
+        let listed = col("service").is_in(lit(Series::new("".into(), ["A"])).implode(false), false);
+        // Fails: "A" is not a number.
+        let failing = col("service").strict_cast(DataType::Int64).gt(lit(1));
+        let masks = [own.clone(), lit(true), listed.clone(), failing.clone(), lit(false)];
+        let together = per_combination_masks(&frame, masks.iter());
+        assert_eq!(
+            together,
+            vec![Some(vec![true, true, false]), Some(vec![true; 3]), Some(vec![true, false, false]), None, Some(vec![false; 3])]
+        );
+        for (m, judged) in masks.iter().zip(&together) {
+            assert_eq!(&per_combination_masks(&frame, std::iter::once(m)).pop().flatten(), judged, "{m:?}");
+        }
     }
 
     /// Per-code counting (masks judged per combination or per row) gives what the group-by
