@@ -919,6 +919,50 @@ fn parquet_date_outside_the_calendar_is_an_unparsable_value() {
     assert!(messages.iter().all(|m| *m == messages[0]), "{messages:#?}");
 }
 
+/// Amounts stored as doubles in Parquet that are no amounts (infinities, NaN) are shown as
+/// unparsable, whole and streamed: a column stored with its type is taken as it is only
+/// when every value is one.
+#[test]
+fn parquet_infinite_and_nan_amounts_are_unparsable_values() {
+    use polars::prelude::*;
+    let (_s, pkg) = good_copy("parquet-infinite-amounts");
+    let mut costs = CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(pkg.join("costs.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let n = costs.height();
+    assert!(n >= 5, "{n} rows");
+    let amounts: Vec<Option<f64>> = (0..n)
+        .map(|i| {
+            Some(match i {
+                1 => f64::INFINITY,
+                2 => f64::NAN,
+                4 => f64::NEG_INFINITY,
+                _ => 10.0,
+            })
+        })
+        .collect();
+    costs.with_column(Column::new("amount_eur".into(), amounts)).unwrap();
+    ParquetWriter::new(std::fs::File::create(pkg.join("costs.parquet")).unwrap()).finish(&mut costs).unwrap();
+    std::fs::remove_file(pkg.join("costs.csv")).unwrap();
+    edit_descriptor(&pkg, |d| {
+        let r = resource(d, "costs");
+        r["path"] = "costs.parquet".into();
+        r["format"] = "parquet".into();
+        r.as_object_mut().unwrap().remove("encoding");
+    });
+    for extra in [&[][..], &["--batch-over", "0", "--batch-size", "1K"][..]] {
+        let (run, report) = validate_env(pkg.to_str().unwrap(), extra, &[]);
+        assert_eq!(run.code, 2, "{extra:?}\n{}\n{}", run.stdout, run.stderr);
+        let errors = errors(&report);
+        let e = errors.iter().find(|e| e.code == "value-unparsable").unwrap_or_else(|| panic!("{extra:?}: {errors:#?}"));
+        assert!(e.message.contains("values in `amount_eur` are not numbers"), "{}", e.message);
+        assert!(e.message.contains("3 values"), "three amounts are not numbers: {}", e.message);
+    }
+}
+
 #[test]
 fn parquet_bitmap_out_of_bounds_is_an_unreadable_file() {
     corrupt_parquet("costs", "costs-bitmap-bounds.parquet", "file-unparsable", "the reader failed: assertion failed: offset + length");

@@ -10,7 +10,7 @@ use super::contract::TableSpec;
 use super::parquet_keys::{self, Keys};
 use super::problem::{guarded, panic_message, InputProblem, ProblemCode, Stop};
 use super::records::{self, RecordCheck};
-use super::typing::{type_frame, value_problems, Typed, ValueStats, LINE};
+use super::typing::{type_frame, type_read_frame, value_problems, Typed, ValueStats, LINE};
 use polars::prelude::*;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -131,6 +131,12 @@ impl Source {
 /// took 1.7 GB read in one batch.
 pub(crate) const MAX_GROUPS_PER_BATCH: usize = 1024;
 
+/// A batch as read, before typing: a CSV piece still to parse, or a Parquet batch decoded.
+enum Raw {
+    Lazy(LazyFrame),
+    Read(DataFrame),
+}
+
 /// Batches of about `batch_rows` made of whole row groups (cut at the boundary nearest the
 /// size, and after `MAX_GROUPS_PER_BATCH` groups), so that no group is decompressed twice
 /// (once for each batch it would straddle); a group larger than a batch is sliced.
@@ -238,7 +244,10 @@ impl Stream {
             }
             each(&df, &keys)
         };
-        let type_batch = |raw: LazyFrame| type_frame(raw, &self.typed, &self.present);
+        let type_batch = |raw: Raw| match raw {
+            Raw::Lazy(lf) => type_frame(lf, &self.typed, &self.present),
+            Raw::Read(df) => type_read_frame(df, &self.typed, &self.present),
+        };
         let from_bytes = match self.source {
             Source::Parquet { .. } => self.read(&mut |raw, keys| Ok(check(type_batch(raw)?, keys)))?,
             Source::Csv { .. } => std::thread::scope(|scope| {
@@ -264,9 +273,9 @@ impl Stream {
 
     /// Reads the raw batches in order, handing each to `on_batch` until it returns `false`;
     /// returns the problems found in a CSV file's bytes.
-    fn read(&self, on_batch: &mut impl FnMut(LazyFrame, Keys) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
+    fn read(&self, on_batch: &mut impl FnMut(Raw, Keys) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
         match &self.source {
-            Source::Csv { .. } => self.csv_batches(&mut |raw| on_batch(raw, Keys::default())),
+            Source::Csv { .. } => self.csv_batches(&mut |raw| on_batch(Raw::Lazy(raw), Keys::default())),
             Source::Parquet { path, metadata, batches, .. } => {
                 let mut first_row = 0;
                 let starts: Vec<usize> = metadata
@@ -295,7 +304,7 @@ impl Stream {
                         // Read as text when no column can be read by key, or keys failed.
                         _ => (guarded(|| parquet_reader(path, metadata, offset, n, true)?.set_rechunk(many).finish())?, Keys::default()),
                     };
-                    if !on_batch(raw.lazy(), keys)? {
+                    if !on_batch(Raw::Read(raw), keys)? {
                         break;
                     }
                 }
