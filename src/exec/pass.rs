@@ -79,6 +79,8 @@ impl Run<'_, '_> {
         let mut read = 0;
         let mut phases = Phases::new(engine.options.timings);
         let mut judged = Judged::default();
+        // The gathers' judgements of masks, kept from batch to batch as the fused rules' are.
+        let mut gathers_judged = Judged::default();
         let scanned = batches.scan(|batch, keys| {
             read += 1;
             // Row checks are planned first: the batch's dictionary is made from their plans.
@@ -125,7 +127,7 @@ impl Run<'_, '_> {
                 let t = Instant::now();
                 let live: Vec<usize> = here.iter().copied().filter(|g| !matches!(gathered.get(g), Some(Err(_)))).collect();
                 let asked: Vec<&Gather> = live.iter().map(|&g| &self.gathers[g]).collect();
-                for (&g, s) in live.iter().zip(gather::gather(name, batch, Some(dict_ref), &asked, limit)) {
+                for (&g, s) in live.iter().zip(gather::gather(name, batch, Some(dict_ref), &asked, limit, &mut gathers_judged)) {
                     match (gathered.get_mut(&g), s) {
                         (Some(Ok(acc)), Ok(s)) => acc.merge(s, limit),
                         (_, s) => {

@@ -11,7 +11,7 @@
 //! failing rows goes back to the rows, to find its first samples. The measures are those
 //! the per-row scan (`rows::fused`) gives; the tests compare the two on every rule.
 
-use super::dictionary::{count_codes, elementwise_roots, Dictionary};
+use super::dictionary::{count_codes, elementwise_roots, Dictionary, SortedCombinations};
 use crate::checks::RowPlan;
 use crate::frame;
 use crate::model::{BreakdownRow, Measure, Sample};
@@ -51,11 +51,7 @@ pub fn counted(
                     .chain(p.parts.iter().map(|(_, part)| (p.evaluated.clone(), part.clone())))
             })
             .collect();
-        if judged.find(&roots, &exprs, &all.sorted).is_none() {
-            let Some(tables) = judge(all.frame(&roots)?, &exprs) else { continue };
-            judged.keep(Judgement { roots: roots.clone(), exprs: exprs.clone(), sorted: all.sorted.clone(), tables });
-        }
-        let tables = judged.find(&roots, &exprs, &all.sorted).expect("kept above");
+        let Some(tables) = judged.tables(&roots, &exprs, &all)? else { continue };
         // The tables follow the sorted values; the rows are counted by their codes.
         let sorted_at: Vec<usize> = (0..n)
             .map(|at| strides.iter().zip(ranks).map(|(&stride, rank)| rank[(at / stride) % rank.len()] as usize * stride).sum())
@@ -140,6 +136,22 @@ struct Judgement {
 }
 
 impl Judged {
+    /// The tables of `exprs` on the sorted combinations `all` of `roots` (as `judge`
+    /// gives): kept from an earlier batch holding the same values, or judged now and kept.
+    /// `None` if an expression fails on the combinations.
+    pub(crate) fn tables(
+        &mut self,
+        roots: &[PlSmallStr],
+        exprs: &[(Expr, Expr)],
+        all: &SortedCombinations,
+    ) -> PolarsResult<Option<&Vec<(Vec<bool>, Vec<bool>)>>> {
+        if self.find(roots, exprs, &all.sorted).is_none() {
+            let Some(tables) = judge(all.frame(roots)?, exprs) else { return Ok(None) };
+            self.keep(Judgement { roots: roots.to_vec(), exprs: exprs.to_vec(), sorted: all.sorted.clone(), tables });
+        }
+        Ok(self.find(roots, exprs, &all.sorted))
+    }
+
     fn find(&self, roots: &[PlSmallStr], exprs: &[(Expr, Expr)], sorted: &[Series]) -> Option<&Vec<(Vec<bool>, Vec<bool>)>> {
         let same = |a: &Series, b: &Series| a.dtype() == b.dtype() && a.equals_missing(b);
         self.kept
