@@ -57,7 +57,7 @@ pub fn counted(
             .map(|at| strides.iter().zip(ranks).map(|(&stride, rank)| rank[(at / stride) % rank.len()] as usize * stride).sum())
             .collect();
         let by_code = |t: &[bool]| -> Vec<bool> { sorted_at.iter().map(|&at| t[at]).collect() };
-        let tables: Vec<(Vec<bool>, Vec<bool>)> = tables.iter().map(|(ev, fail)| (by_code(ev), by_code(fail))).collect();
+        let tables: Tables = tables.iter().map(|(ev, fail)| (by_code(ev), by_code(fail))).collect();
         let codes: Vec<(&[IdxSize], usize)> =
             roots.iter().zip(strides).map(|(r, stride)| (dict.coded(r).expect("coded").1, *stride)).collect();
         let index = Index { codes: &codes };
@@ -102,7 +102,7 @@ pub fn counted(
 /// row: nulls count as false, and `failing` only where `evaluated`. `None` if an
 /// expression fails on the combinations (which pair values that may never meet in a
 /// row): the plans are then judged row by row instead.
-fn judge(frame: DataFrame, exprs: &[(Expr, Expr)]) -> Option<Vec<(Vec<bool>, Vec<bool>)>> {
+fn judge(frame: DataFrame, exprs: &[(Expr, Expr)]) -> Option<Tables> {
     let n = frame.height();
     let mut judged = Vec::with_capacity(exprs.len() * 2);
     for (k, (evaluated, failing)) in exprs.iter().enumerate() {
@@ -127,12 +127,15 @@ pub struct Judged {
     kept: Vec<Judgement>,
 }
 
+/// Per expression pair, its `(evaluated, failing)` on every combination (`judge`).
+type Tables = Vec<(Vec<bool>, Vec<bool>)>;
+
 struct Judgement {
     roots: Vec<PlSmallStr>,
     /// Kept whole (not a hash): an expression holding a function is equal only to itself.
     exprs: Vec<(Expr, Expr)>,
     sorted: Vec<Series>,
-    tables: Vec<(Vec<bool>, Vec<bool>)>,
+    tables: Tables,
 }
 
 impl Judged {
@@ -144,7 +147,7 @@ impl Judged {
         roots: &[PlSmallStr],
         exprs: &[(Expr, Expr)],
         all: &SortedCombinations,
-    ) -> PolarsResult<Option<&Vec<(Vec<bool>, Vec<bool>)>>> {
+    ) -> PolarsResult<Option<&Tables>> {
         if self.find(roots, exprs, &all.sorted).is_none() {
             let Some(tables) = judge(all.frame(roots)?, exprs) else { return Ok(None) };
             self.keep(Judgement { roots: roots.to_vec(), exprs: exprs.to_vec(), sorted: all.sorted.clone(), tables });
@@ -152,7 +155,7 @@ impl Judged {
         Ok(self.find(roots, exprs, &all.sorted))
     }
 
-    fn find(&self, roots: &[PlSmallStr], exprs: &[(Expr, Expr)], sorted: &[Series]) -> Option<&Vec<(Vec<bool>, Vec<bool>)>> {
+    fn find(&self, roots: &[PlSmallStr], exprs: &[(Expr, Expr)], sorted: &[Series]) -> Option<&Tables> {
         let same = |a: &Series, b: &Series| a.dtype() == b.dtype() && a.equals_missing(b);
         self.kept
             .iter()

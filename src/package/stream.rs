@@ -133,7 +133,7 @@ pub(crate) const MAX_GROUPS_PER_BATCH: usize = 1024;
 
 /// A batch as read, before typing: a CSV piece still to parse, or a Parquet batch decoded.
 enum Raw {
-    Lazy(LazyFrame),
+    Lazy(Box<LazyFrame>),
     Read(DataFrame),
 }
 
@@ -245,7 +245,7 @@ impl Stream {
             each(&df, &keys)
         };
         let type_batch = |raw: Raw| match raw {
-            Raw::Lazy(lf) => type_frame(lf, &self.typed, &self.present),
+            Raw::Lazy(lf) => type_frame(*lf, &self.typed, &self.present),
             Raw::Read(df) => type_read_frame(df, &self.typed, &self.present),
         };
         let from_bytes = match self.source {
@@ -275,7 +275,7 @@ impl Stream {
     /// returns the problems found in a CSV file's bytes.
     fn read(&self, on_batch: &mut impl FnMut(Raw, Keys) -> PolarsResult<bool>) -> PolarsResult<Vec<InputProblem>> {
         match &self.source {
-            Source::Csv { .. } => self.csv_batches(&mut |raw| on_batch(Raw::Lazy(raw), Keys::default())),
+            Source::Csv { .. } => self.csv_batches(&mut |raw| on_batch(Raw::Lazy(Box::new(raw)), Keys::default())),
             Source::Parquet { path, metadata, batches, .. } => {
                 let mut first_row = 0;
                 let starts: Vec<usize> = metadata
