@@ -26,7 +26,7 @@ const ROW: usize = 20;
 /// The key hashes of the rows seen so far (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub struct KeyHashes {
-    /// The rows in memory, a part per batch: joined only when judged (a batch's hashes
+    /// The rows in memory, a part per batch, never joined (a batch's hashes
     /// appended to one set of vectors were copied again at each growth: 10 M Parquet rows,
     /// 83–89 ms of merging on the thread the batches wait for).
     parts: Vec<Hashed>,
