@@ -63,11 +63,6 @@ impl InMemory<'_> {
         (&self.parts[k], i - self.starts[k])
     }
 
-    fn h1(&self, i: usize) -> u64 {
-        let (p, j) = self.locate(i);
-        p.h1[j]
-    }
-
     /// Row `i`'s second half and line.
     fn rest(&self, i: usize) -> (u64, u32) {
         let (p, j) = self.locate(i);
@@ -80,11 +75,6 @@ impl InMemory<'_> {
             [one] => std::borrow::Cow::Borrowed(&one.h1),
             parts => std::borrow::Cow::Owned(parts.iter().flat_map(|p| p.h1.iter().copied()).collect()),
         }
-    }
-
-    /// Every row's second half, in order.
-    fn h2s(&self) -> impl Iterator<Item = u64> + '_ {
-        self.parts.iter().flat_map(|p| p.h2.iter().copied())
     }
 }
 
@@ -258,10 +248,16 @@ impl KeyHashes {
             f.flush()?;
         }
         spill.put(Writer::Idle(files));
-        // The rows still in memory, by partition: visited once, not once per partition.
-        let mut in_memory: Vec<Vec<usize>> = vec![Vec::new(); PARTITIONS];
-        for (i, h) in memory.h2s().enumerate() {
-            in_memory[partition(h)].push(i);
+        // The rows still in memory, by partition: visited once, not once per partition (each
+        // with its first half: looked up by its place, a row took a search of the parts).
+        let mut in_memory: Vec<Vec<(u64, usize)>> = vec![Vec::new(); PARTITIONS];
+        let mut i = 0;
+        for part in memory.parts {
+            for (&h1, &h2) in part.h1.iter().zip(&part.h2) {
+                // Its first half, and its place among the rows in memory (for the rest).
+                in_memory[partition(h2)].push((h1, i));
+                i += 1;
+            }
         }
         // Partitions side by side (one per core: a national table's is about 30 MB, 100 M
         // rows / 64 × 20 bytes), each read whole.
@@ -275,7 +271,7 @@ impl KeyHashes {
                 // whose first half repeats (none in a conformant package).
                 let mut h1: Vec<u64> = Vec::with_capacity(on_disk + mine.len());
                 h1.extend(bytes.chunks_exact(ROW).map(|row| u64::from_le_bytes(row[..8].try_into().expect("8 bytes"))));
-                h1.extend(mine.iter().map(|&i| memory.h1(i)));
+                h1.extend(mine.iter().map(|&(h, _)| h));
                 let rest = |i: usize| -> (u64, u32) {
                     match i.checked_sub(on_disk) {
                         None => {
@@ -285,7 +281,7 @@ impl KeyHashes {
                                 u32::from_le_bytes(row[16..].try_into().expect("4 bytes")),
                             )
                         }
-                        Some(m) => memory.rest(mine[m]),
+                        Some(m) => memory.rest(mine[m].1),
                     }
                 };
                 // (One partition a thread: the partitions keep the cores busy.)
