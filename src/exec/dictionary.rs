@@ -628,15 +628,9 @@ fn string_codes(
 /// before; measured on a two-valued column of 1 M Parquet rows: coding 5.2 → 4.7 ms).
 /// Many codes (value combinations): one tally, so that it stays in the cache (10 M Parquet
 /// rows, three rules on two columns each, 3 600 to 13 000 combinations: counting 84 → 56
-/// ms, with `tally::Index::count`). Tallies of `u32` while the rows fit.
+/// ms, with `tally::Index::count`). Tallies of `u32`: a frame's rows are counted in
+/// `IdxSize`, so no tally overflows.
 pub(crate) fn count_codes(codes: &[IdxSize], distinct: usize) -> Vec<u64> {
-    if codes.len() > u32::MAX as usize {
-        let mut tally = vec![0u64; distinct];
-        for &c in codes {
-            tally[c as usize] += 1;
-        }
-        return tally;
-    }
     if distinct > FEW_CODES {
         let mut tally = vec![0u32; distinct];
         for &c in codes {
@@ -657,6 +651,9 @@ pub(crate) fn count_codes(codes: &[IdxSize], distinct: usize) -> Vec<u64> {
     }
     tallies.iter().map(|t| t.iter().map(|&n| u64::from(n)).sum()).collect()
 }
+
+// polars without its `bigidx` feature (as built here) holds at most `u32::MAX` rows a frame.
+const _: () = assert!(std::mem::size_of::<IdxSize>() == 4, "tallies of u32 count a frame's rows");
 
 /// Up to this many codes, `count_codes` keeps four tallies.
 const FEW_CODES: usize = 256;

@@ -318,27 +318,24 @@ fn answer_coded(
         };
         let (mut n, mut v) = (vec![0u64; keys], vec![0f64; keys]);
         match (&mask, &summed) {
-            // Counts alone: added up per combination.
-            (Mask::PerCombination(m), None) => {
+            (Mask::PerCombination(m), s) => {
+                // Counts: added up per combination.
                 for c in (0..combinations).filter(|&c| m[c]) {
                     n[c / key_stride] += per_combination[c];
                 }
-            }
-            // Counts per combination; sums row by row, in file order (the same additions as
-            // the group-by's order). Each combination's key is looked up, not divided out
-            // per row, and a row the mask leaves out is added to a slot past the keys, not
-            // branched over (a mask true on half the rows mispredicts half the branches).
-            (Mask::PerCombination(m), Some(s)) => {
-                for c in (0..combinations).filter(|&c| m[c]) {
-                    n[c / key_stride] += per_combination[c];
+                // Sums row by row, in file order (the same additions as the group-by's
+                // order). Each combination's key is looked up, not divided out per row, and
+                // a row the mask leaves out is added to a slot past the keys, not branched
+                // over (a mask true on half the rows mispredicts half the branches).
+                if let Some(s) = s {
+                    let slot: Vec<u32> = (0..combinations).map(|c| if m[c] { key_of[c] } else { keys as u32 }).collect();
+                    let mut sums = vec![0f64; keys + 1];
+                    for (&c, &x) in combination.iter().zip(s.iter()) {
+                        sums[slot[c as usize] as usize] += x;
+                    }
+                    sums.truncate(keys);
+                    v = sums;
                 }
-                let slot: Vec<u32> = (0..combinations).map(|c| if m[c] { (c / key_stride) as u32 } else { keys as u32 }).collect();
-                let mut sums = vec![0f64; keys + 1];
-                for (&c, &x) in combination.iter().zip(s.iter()) {
-                    sums[slot[c as usize] as usize] += x;
-                }
-                sums.truncate(keys);
-                v = sums;
             }
             (Mask::PerRow(m), s) => frame::for_true_rows(m, |row| {
                 let k = key_of[combination[row] as usize] as usize;

@@ -204,8 +204,8 @@ impl Index<'_> {
         match self.codes {
             [(a, _)] => count_codes(a, combinations),
             // Two columns (most plans that are not on one): each row's combination counted
-            // as it is computed, not written out first.
-            [(a, sa), (b, sb)] if rows <= u32::MAX as usize => {
+            // as it is computed, not written out first (tallies of `u32`, as `count_codes`).
+            [(a, sa), (b, sb)] => {
                 let mut tally = vec![0u32; combinations];
                 for (&x, &y) in a.iter().zip(*b) {
                     tally[x as usize * sa + y as usize * sb] += 1;
