@@ -273,6 +273,19 @@ pub fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
     Ok(rules)
 }
 
+/// What checking a package needs before it is read: the code lists, every rule and the
+/// suite. The code lists and the rules are read side by side (about 4 and 5 ms, one after
+/// the other before; a validation pays this twice, in its own process and in the package's).
+fn setup(sources: &Sources, suite_spec: &str) -> Result<(Registry, Vec<Rule>, Suite), UsageError> {
+    let (registry, all) = std::thread::scope(|s| {
+        let rules = s.spawn(|| load_rules(sources.rules.as_deref()));
+        (registry(sources), rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let (registry, all) = (registry?, all?);
+    let suite = load_suite(suite_spec, &all)?;
+    Ok((registry, all, suite))
+}
+
 fn load_suite(spec: &str, rules: &[Rule]) -> Result<Suite, UsageError> {
     let (path, text) = suite::resolve(spec).map_err(UsageError)?;
     suite::parse(&path, &text, rules).map_err(|errors| UsageError(crate::rules::FileErrors::new(&path, &text, errors).render()))
@@ -334,10 +347,11 @@ pub fn validate_with(
     batching: Option<Batching>,
     options: EngineOptions,
 ) -> Result<Report, UsageError> {
-    validate_in(packages, suite_spec, sources, samples, batching, options, None)
+    validate_in(packages, suite_spec, sources, samples, batching, options, None).map(|(report, _)| report)
 }
 
-/// `validate_with`, each package checked by `worker` in a process of its own when given.
+/// `validate_with`, each package checked by `worker` in a process of its own when given;
+/// also every rule read (for the report's view).
 fn validate_in(
     packages: &[PathBuf],
     suite_spec: &str,
@@ -346,10 +360,8 @@ fn validate_in(
     batching: Option<Batching>,
     options: EngineOptions,
     worker: Option<&crate::run::Worker>,
-) -> Result<Report, UsageError> {
-    let registry = registry(sources)?;
-    let all = load_rules(sources.rules.as_deref())?;
-    let suite = load_suite(suite_spec, &all)?;
+) -> Result<(Report, Vec<Rule>), UsageError> {
+    let (registry, all, suite) = setup(sources, suite_spec)?;
     let rules = suite.select(&all);
     let engine = Engine { registry: &registry, pins: &suite.pins, sample_limit: samples, batching, options };
     let mut reports = match worker {
@@ -369,7 +381,7 @@ fn validate_in(
     };
     report::fix_first::annotate(&mut report, &registry);
     national(&mut report, sources, None, None)?;
-    Ok(report)
+    Ok((report, all))
 }
 
 /// The coordinator's view: the previous submission compared (`baseline`), the batch as a
@@ -573,12 +585,11 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
                 FailOnArg::Warning => report::FailOn::Warning,
                 FailOnArg::New => report::FailOn::New,
             };
-            let mut report = report?;
+            let (mut report, rules) = report?;
             if baseline.is_some() || metrics.is_some() {
                 national(&mut report, &sources, baseline.as_deref(), metrics.as_deref())?;
             }
             let report = report.gate(fail_on);
-            let rules = load_rules(sources.rules.as_deref())?;
             let view = report::view::View::new(lang.unwrap_or_else(Lang::from_env), &rules);
             let render = |f: Format| match (f, summary) {
                 (Format::Human, false) => report::human::render(&report, &view),
@@ -607,9 +618,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
             Ok(report.exit_code())
         }
         Command::CheckOnePackage { package, suite, samples, batch_over, batch_size, sources } => {
-            let registry = registry(&sources)?;
-            let all = load_rules(sources.rules.as_deref())?;
-            let suite = load_suite(&suite, &all)?;
+            let (registry, all, suite) = setup(&sources, &suite)?;
             let rules = suite.select(&all);
             let batching = Batching { over_bytes: batch_over, batch_bytes: batch_size.max(1) as usize };
             let engine = Engine {

@@ -114,40 +114,46 @@ impl Run<'_, '_> {
             phases.add("code columns", t);
             // The fused row checks and the gathers read the batch independently: they run
             // side by side (the fused scan on a scoped thread, the gathers here), so that
-            // one's single-threaded steps fill the other's gaps.
+            // one's single-threaded steps fill the other's gaps; the first done takes the
+            // gathers not yet begun.
             let side_by_side = Instant::now();
             let mut gathers_took = Duration::ZERO;
             let (plans_ref, dict_ref, judged) = (&plans, &dict, &mut judged);
             let options = &engine.options;
+            let live: Vec<usize> = here.iter().copied().filter(|g| !matches!(gathered.get(g), Some(Err(_)))).collect();
+            let asked: Vec<&Gather> = live.iter().map(|&g| &self.gathers[g]).collect();
+            let tasks = gather::Tasks::new(name, batch, Some(dict_ref), &asked, limit, &mut gathers_judged);
             let (result, fused_took) = std::thread::scope(|scope| {
+                let tasks = &tasks;
                 let fused_scan = scope.spawn(move || {
                     let t = Instant::now();
-                    (rows::fused_with(batch, plans_ref, limit, true, Some(dict_ref), judged, options), t.elapsed())
+                    let fused = (rows::fused_with(batch, plans_ref, limit, true, Some(dict_ref), judged, options), t.elapsed());
+                    tasks.work();
+                    fused
                 });
                 let t = Instant::now();
-                let live: Vec<usize> = here.iter().copied().filter(|g| !matches!(gathered.get(g), Some(Err(_)))).collect();
-                let asked: Vec<&Gather> = live.iter().map(|&g| &self.gathers[g]).collect();
-                for (&g, s) in live.iter().zip(gather::gather(name, batch, Some(dict_ref), &asked, limit, &mut gathers_judged)) {
-                    match (gathered.get_mut(&g), s) {
-                        (Some(Ok(acc)), Ok(s)) => acc.merge(s, limit),
-                        (_, s) => {
-                            gathered.insert(g, s);
-                        }
-                    }
-                    // Duplicate-key hashes grow with the table: past the budget they go to
-                    // disk, so a national table's memory stays flat.
-                    if let Some(Ok(State::Hashes(h))) = gathered.get_mut(&g) {
-                        if let Err(e) = h.bound(options.hash_rows_in_memory, &std::env::temp_dir()) {
-                            gathered.insert(g, Err(format!("the key hashes could not be spilled to a temporary folder: {e}")));
-                        }
-                    }
-                }
+                tasks.work();
                 phases.add("gathers", t);
                 gathers_took = side_by_side.elapsed();
                 fused_scan
                     .join()
                     .unwrap_or_else(|_| (Err(PolarsError::ComputeError("internal: the fused scan panicked".into())), Duration::ZERO))
             });
+            for (&g, s) in live.iter().zip(tasks.finish()) {
+                match (gathered.get_mut(&g), s) {
+                    (Some(Ok(acc)), Ok(s)) => acc.merge(s, limit),
+                    (_, s) => {
+                        gathered.insert(g, s);
+                    }
+                }
+                // Duplicate-key hashes grow with the table: past the budget they go to
+                // disk, so a national table's memory stays flat.
+                if let Some(Ok(State::Hashes(h))) = gathered.get_mut(&g) {
+                    if let Err(e) = h.bound(options.hash_rows_in_memory, &std::env::temp_dir()) {
+                        gathered.insert(g, Err(format!("the key hashes could not be spilled to a temporary folder: {e}")));
+                    }
+                }
+            }
             phases.add_overlapping("fused row rules", fused_took, gathers_took, side_by_side.elapsed());
             if let Batches::Stream(_) = batches {
                 status.batch(batch.height());
