@@ -279,11 +279,59 @@ fn duplicate_ids_spilled_to_disk_give_the_same_report() {
     };
     let in_memory = run(usize::MAX);
     let spilled = run(0);
+    // Written out to memory first, then to files.
+    let mixed = run(1500);
+    assert!(mixed == in_memory, "{}", first_difference(&in_memory, &mixed));
     assert!(in_memory.contains("\"rule\": \"activity-event-id-duplicate\""));
     let report: serde_json::Value = serde_json::from_str(&in_memory).unwrap();
     let dup = report["packages"][0]["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "activity-event-id-duplicate").unwrap();
     assert!(dup["rows_failing"].as_u64().unwrap() > 100, "{dup}");
     assert!(spilled == in_memory, "{}", first_difference(&in_memory, &spilled));
+}
+
+/// More streamed packages checked at once than the thread pool has threads: a batch's two
+/// legs (fused row rules and gathers) wait for each other in every package, and each leg
+/// uses the pool; all finish, each with the report it gives alone. (A leg on a thread of
+/// its own once left the pool's threads all waiting: the clean-packages test of
+/// tests/generate.rs hung. The hang needs a leg to reach the pool at the wrong moment, so
+/// this test may pass even then; it guards the rest.)
+#[test]
+fn more_packages_at_once_than_threads_all_finish() {
+    let out = std::env::temp_dir().join(format!("sotecheck-streaming-{}-many", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sotecheck"))
+        .args(["generate", "--region", "08", "--rows", "3000", "--defects", "identity-code:0.01", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let alone = report(&out, Batching { over_bytes: 0, batch_bytes: 16 << 10 });
+    let n = rayon::current_num_threads() + 1;
+    let (send, receive) = std::sync::mpsc::channel();
+    let packages = vec![out.clone(); n];
+    std::thread::spawn(move || {
+        let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
+        let _ = send.send(sotecheck::cli::validate(
+            &packages,
+            "virta-2025",
+            &sources,
+            10,
+            Some(Batching { over_bytes: 0, batch_bytes: 16 << 10 }),
+        ));
+    });
+    let together = receive
+        .recv_timeout(std::time::Duration::from_secs(600))
+        .expect("the packages finish (no thread of the pool left waiting for a leg that needs one)")
+        .unwrap_or_else(|e| panic!("{}", e.0));
+    assert_eq!(together.packages.len(), n);
+    for p in &together.packages {
+        let mut one = together.clone();
+        one.packages = vec![p.clone()];
+        one.batch = None;
+        one.packages[0].source = one.packages[0].package.clone();
+        assert!(sotecheck::report::json::render(&one) == alone, "{}", first_difference(&alone, &sotecheck::report::json::render(&one)));
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 /// Parquet batches of whole row groups read their dictionary-encoded text columns by key

@@ -123,22 +123,28 @@ impl Run<'_, '_> {
             let live: Vec<usize> = here.iter().copied().filter(|g| !matches!(gathered.get(g), Some(Err(_)))).collect();
             let asked: Vec<&Gather> = live.iter().map(|&g| &self.gathers[g]).collect();
             let tasks = gather::Tasks::new(name, batch, Some(dict_ref), &asked, limit, &mut gathers_judged);
-            let (result, fused_took) = std::thread::scope(|scope| {
-                let tasks = &tasks;
-                let fused_scan = scope.spawn(move || {
+            let tasks_ref = &tasks;
+            // Both legs in the thread pool (`rayon::join`): a thread waiting for the other
+            // leg does the pool's work meanwhile, so legs waiting on each other, here and
+            // in another package's pass, never leave the pool without a thread to run them.
+            let ((result, fused_took), ()) = rayon::join(
+                move || {
                     let t = Instant::now();
-                    let fused = (rows::fused_with(batch, plans_ref, limit, true, Some(dict_ref), judged, options), t.elapsed());
-                    tasks.work();
-                    fused
-                });
-                let t = Instant::now();
-                tasks.work();
-                phases.add("gathers", t);
-                gathers_took = side_by_side.elapsed();
-                fused_scan
-                    .join()
-                    .unwrap_or_else(|_| (Err(PolarsError::ComputeError("internal: the fused scan panicked".into())), Duration::ZERO))
-            });
+                    let fused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        rows::fused_with(batch, plans_ref, limit, true, Some(dict_ref), judged, options)
+                    }))
+                    .unwrap_or_else(|_| Err(PolarsError::ComputeError("internal: the fused scan panicked".into())));
+                    let took = t.elapsed();
+                    tasks_ref.work();
+                    (fused, took)
+                },
+                || {
+                    let t = Instant::now();
+                    tasks_ref.work();
+                    phases.add("gathers", t);
+                    gathers_took = side_by_side.elapsed();
+                },
+            );
             for (&g, s) in live.iter().zip(tasks.finish()) {
                 match (gathered.get_mut(&g), s) {
                     (Some(Ok(acc)), Ok(s)) => acc.merge(s, limit),
