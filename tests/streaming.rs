@@ -250,18 +250,25 @@ fn blank_lines_at_the_end_are_a_note_not_rows() {
     assert!(problems.contains(&("blank-lines-ignored".into(), "info".into())), "{problems:?}");
 }
 
-/// Duplicate-key hashes spilled to disk after every batch give the report kept in memory
-/// gives, byte for byte (generated package with planted duplicate event ids).
-#[test]
-fn duplicate_ids_spilled_to_disk_give_the_same_report() {
-    let out = std::env::temp_dir().join(format!("sotecheck-streaming-{}-spill", std::process::id()));
+/// A package `sotecheck generate` writes (region 08, CSV) with `rows` activity rows and the
+/// `defects` planted, in a fresh temporary folder named after `name`.
+fn generated(name: &str, rows: &str, defects: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("sotecheck-streaming-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_sotecheck"))
-        .args(["generate", "--region", "08", "--rows", "20000", "--defects", "duplicate-event-id:0.01", "--out"])
+        .args(["generate", "--region", "08", "--rows", rows, "--defects", defects, "--out"])
         .arg(&out)
         .output()
         .unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    out
+}
+
+/// Duplicate-key hashes spilled to disk after every batch give the report kept in memory
+/// gives, byte for byte (generated package with planted duplicate event ids).
+#[test]
+fn duplicate_ids_spilled_to_disk_give_the_same_report() {
+    let out = generated("spill", "20000", "duplicate-event-id:0.01");
     let sources = sotecheck::cli::Sources { rules: None, codelists: vec![] };
     let run = |hash_rows_in_memory: usize| {
         let options = sotecheck::options::EngineOptions { hash_rows_in_memory, ..Default::default() };
@@ -297,14 +304,7 @@ fn duplicate_ids_spilled_to_disk_give_the_same_report() {
 /// this test may pass even then; it guards the rest.)
 #[test]
 fn more_packages_at_once_than_threads_all_finish() {
-    let out = std::env::temp_dir().join(format!("sotecheck-streaming-{}-many", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sotecheck"))
-        .args(["generate", "--region", "08", "--rows", "3000", "--defects", "identity-code:0.01", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let out = generated("many", "3000", "identity-code:0.01");
     let alone = report(&out, Batching { over_bytes: 0, batch_bytes: 16 << 10 });
     let n = rayon::current_num_threads() + 1;
     let (send, receive) = std::sync::mpsc::channel();
