@@ -22,10 +22,11 @@ pub struct EngineOptions {
     pub timings: Timings,
     /// Print each fused scan's optimised polars plan on standard error.
     pub debug_plan: bool,
-    /// Rows of duplicate-key hashes (20 bytes each) a streamed table keeps in memory before
-    /// they are spilled to a temporary folder by partition (`keyhash`). The default, 4 M rows
-    /// (80 MB): measured on 10 M CSV rows, spilling costs no time beyond noise (6.7–7.3 s
-    /// against 6.8–7.6 s) and saves 250 MB of peak memory (0.90–0.96 → 0.70 GB).
+    /// Rows of duplicate-key hashes (20 bytes each) a streamed table keeps as read before
+    /// they are written out by partition: to memory up to three times this, then to a
+    /// temporary folder (`keyhash`). The default, 4 M rows (80 MB): measured on 10 M CSV
+    /// rows, spilling costs no time beyond noise (6.7–7.3 s against 6.8–7.6 s) and saves
+    /// 250 MB of peak memory (0.90–0.96 → 0.70 GB), when every spill went to files.
     pub hash_rows_in_memory: usize,
     /// A status line on standard error (`crate::progress`): tables, batches, rows per second.
     pub progress: bool,
