@@ -113,9 +113,8 @@ impl Run<'_, '_> {
                 .unwrap_or_else(|_| Dictionary::new(batch.height()));
             phases.add("code columns", t);
             // The fused row checks and the gathers read the batch independently: they run
-            // side by side (the fused scan on a scoped thread, the gathers here), so that
-            // one's single-threaded steps fill the other's gaps; the first done takes the
-            // gathers not yet begun.
+            // side by side (two legs of a `rayon::join`), so that one's single-threaded
+            // steps fill the other's gaps; the first done takes the gathers not yet begun.
             let side_by_side = Instant::now();
             let mut gathers_took = Duration::ZERO;
             let (plans_ref, dict_ref, judged) = (&plans, &dict, &mut judged);
