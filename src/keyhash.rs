@@ -237,41 +237,14 @@ impl KeyHashes {
             } else if out.files.is_empty() {
                 out.files = Spill::create_files(&dir)?;
             }
-            // A block of rows at a time, laid out by partition in a buffer that stays in
-            // the cache, then each partition's rows written in one piece: a row written to
-            // one of 64 file buffers at a time missed the cache at every row (10 M Parquet
-            // rows, three spills: the writer's time 272–312 → 193–232 ms). The files hold
-            // the same bytes, in the same order.
-            const BLOCK: usize = 1 << 14;
-            let mut block = vec![0u8; BLOCK * ROW];
-            for Hashed { h1, h2, lines } in &parts {
-                for start in (0..h1.len()).step_by(BLOCK) {
-                    let end = (start + BLOCK).min(h1.len());
-                    let mut next = [0usize; PARTITIONS];
-                    for &h in &h2[start..end] {
-                        next[partition(h)] += 1;
+            for part in &parts {
+                lay_out(part, 0..part.len(), |p, rows| match &mut memory {
+                    Some(memory) => {
+                        memory[p].extend_from_slice(rows);
+                        Ok(())
                     }
-                    let mut at = 0;
-                    for n in next.iter_mut() {
-                        (*n, at) = (at, at + *n);
-                    }
-                    let starts = next;
-                    for i in start..end {
-                        let p = partition(h2[i]);
-                        let row = &mut block[next[p] * ROW..(next[p] + 1) * ROW];
-                        row[..8].copy_from_slice(&h1[i].to_le_bytes());
-                        row[8..16].copy_from_slice(&h2[i].to_le_bytes());
-                        row[16..].copy_from_slice(&lines[i].to_le_bytes());
-                        next[p] += 1;
-                    }
-                    for (p, (from, to)) in starts.iter().zip(&next).enumerate() {
-                        let rows = &block[from * ROW..to * ROW];
-                        match &mut memory {
-                            Some(memory) => memory[p].extend_from_slice(rows),
-                            None => out.files[p].write_all(rows)?,
-                        }
-                    }
-                }
+                    None => out.files[p].write_all(rows),
+                })?;
             }
             if let Some(memory) = memory {
                 for (kept, piece) in out.memory.iter_mut().zip(memory) {
@@ -307,31 +280,22 @@ impl KeyHashes {
     /// first `limit` lines.
     fn judge_written(spill: &Spill, out: &Partitions, memory: &InMemory, limit: usize) -> std::io::Result<(u64, Vec<u64>)> {
         let on_file = !out.files.is_empty();
-        // The rows still in memory, by partition: visited once, not once per partition (each
-        // with its first half: looked up by its place, a row took a search of the parts),
-        // the parts side by side (10 M Parquet rows, 1.6 M of them left in memory: the
-        // other core was idle for the 20 ms this took on one).
+        // The rows still as they came, laid out by partition as the written ones are: visited
+        // once, not once per partition, in pieces side by side (10 M Parquet rows, 1.6 M of
+        // them left: the other core was idle for the 20 ms this took on one).
         const PIECE: usize = 1 << 16;
-        let pieces: Vec<(&Hashed, usize, usize)> = memory
-            .parts
-            .iter()
-            .zip(&memory.starts)
-            .flat_map(|(part, &start)| (0..part.len()).step_by(PIECE).map(move |from| (part, start, from)))
-            .collect();
-        let by_piece: Vec<Vec<Vec<(u64, usize)>>> = pieces
+        let pieces: Vec<(&Hashed, usize)> =
+            memory.parts.iter().flat_map(|part| (0..part.len()).step_by(PIECE).map(move |from| (part, from))).collect();
+        let by_piece: Vec<Vec<Vec<u8>>> = pieces
             .into_par_iter()
-            .map(|(part, start, from)| {
-                let to = (from + PIECE).min(part.len());
-                let mut counts = [0usize; PARTITIONS];
-                for &h2 in &part.h2[from..to] {
-                    counts[partition(h2)] += 1;
-                }
-                let mut scattered: Vec<Vec<(u64, usize)>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
-                for i in from..to {
-                    // Its first half, and its place among the rows in memory (for the rest).
-                    scattered[partition(part.h2[i])].push((part.h1[i], start + i));
-                }
-                scattered
+            .map(|(part, from)| {
+                let mut laid_out = vec![Vec::new(); PARTITIONS];
+                // (Into memory: nothing can fail.)
+                let _ = lay_out(part, from..(from + PIECE).min(part.len()), |p, rows| {
+                    laid_out[p].extend_from_slice(rows);
+                    Ok(())
+                });
+                laid_out
             })
             .collect();
         // Partitions side by side (one per core: a national table's is about 30 MB, 100 M
@@ -340,35 +304,34 @@ impl KeyHashes {
             .into_par_iter()
             .map(|p| -> std::io::Result<(u64, Vec<u64>)> {
                 let file = if on_file { std::fs::read(spill.dir.join(format!("{p}.bin")))? } else { Vec::new() };
-                // The rows written out: the pieces kept in memory, then the file's.
-                let written: Vec<&[u8]> = out.memory[p].iter().map(Vec::as_slice).chain(std::iter::once(file.as_slice())).collect();
-                let mut ends = Vec::with_capacity(written.len());
-                let mut written_rows = 0;
-                for w in &written {
-                    written_rows += w.len() / ROW;
-                    ends.push(written_rows);
+                // The partition's rows: the pieces written to memory, the file's, then those
+                // still as they came.
+                let segments: Vec<&[u8]> = out.memory[p]
+                    .iter()
+                    .map(Vec::as_slice)
+                    .chain(std::iter::once(file.as_slice()))
+                    .chain(by_piece.iter().map(|piece| piece[p].as_slice()))
+                    .collect();
+                let mut ends = Vec::with_capacity(segments.len());
+                let mut rows = 0;
+                for w in &segments {
+                    rows += w.len() / ROW;
+                    ends.push(rows);
                 }
-                let mine: Vec<(u64, usize)> = by_piece.iter().flat_map(|piece| piece[p].iter().copied()).collect();
                 // The first halves only: the other half and the line are read for the rows
                 // whose first half repeats (none in a conformant package).
-                let mut h1: Vec<u64> = Vec::with_capacity(written_rows + mine.len());
-                for w in &written {
+                let mut h1: Vec<u64> = Vec::with_capacity(rows);
+                for w in &segments {
                     h1.extend(w.chunks_exact(ROW).map(|row| u64::from_le_bytes(row[..8].try_into().expect("8 bytes"))));
                 }
-                h1.extend(mine.iter().map(|&(h, _)| h));
                 let rest = |i: usize| -> (u64, u32) {
-                    match i.checked_sub(written_rows) {
-                        None => {
-                            let k = ends.partition_point(|&end| end <= i);
-                            let at = i - (if k == 0 { 0 } else { ends[k - 1] });
-                            let row = &written[k][at * ROW..(at + 1) * ROW];
-                            (
-                                u64::from_le_bytes(row[8..16].try_into().expect("8 bytes")),
-                                u32::from_le_bytes(row[16..].try_into().expect("4 bytes")),
-                            )
-                        }
-                        Some(m) => memory.rest(mine[m].1),
-                    }
+                    let k = ends.partition_point(|&end| end <= i);
+                    let at = i - (if k == 0 { 0 } else { ends[k - 1] });
+                    let row = &segments[k][at * ROW..(at + 1) * ROW];
+                    (
+                        u64::from_le_bytes(row[8..16].try_into().expect("8 bytes")),
+                        u32::from_le_bytes(row[16..].try_into().expect("4 bytes")),
+                    )
                 };
                 // (One partition a thread: the partitions keep the cores busy.)
                 Ok(duplicate_lines(&h1, repeated_in_one_thread, rest, limit))
@@ -380,6 +343,41 @@ impl KeyHashes {
         first_lines.truncate(limit);
         Ok((failing, first_lines))
     }
+}
+
+/// Rows `range` of `part` laid out by partition as the files hold them (h1, h2, line: 20
+/// bytes a row), each partition's rows handed to `put` in order. A block of rows at a time
+/// is laid out in a buffer that stays in the cache, then each partition's rows go in one
+/// piece: a row written to one of 64 file buffers at a time missed the cache at every row
+/// (10 M Parquet rows, three spills: the writer's time 272–312 → 193–232 ms).
+fn lay_out(part: &Hashed, range: std::ops::Range<usize>, mut put: impl FnMut(usize, &[u8]) -> std::io::Result<()>) -> std::io::Result<()> {
+    const BLOCK: usize = 1 << 14;
+    let Hashed { h1, h2, lines } = part;
+    let mut block = vec![0u8; BLOCK.min(range.len()) * ROW];
+    for start in range.clone().step_by(BLOCK) {
+        let end = (start + BLOCK).min(range.end);
+        let mut next = [0usize; PARTITIONS];
+        for &h in &h2[start..end] {
+            next[partition(h)] += 1;
+        }
+        let mut at = 0;
+        for n in next.iter_mut() {
+            (*n, at) = (at, at + *n);
+        }
+        let starts = next;
+        for i in start..end {
+            let p = partition(h2[i]);
+            let row = &mut block[next[p] * ROW..(next[p] + 1) * ROW];
+            row[..8].copy_from_slice(&h1[i].to_le_bytes());
+            row[8..16].copy_from_slice(&h2[i].to_le_bytes());
+            row[16..].copy_from_slice(&lines[i].to_le_bytes());
+            next[p] += 1;
+        }
+        for (p, (from, to)) in starts.iter().zip(&next).enumerate() {
+            put(p, &block[from * ROW..to * ROW])?;
+        }
+    }
+    Ok(())
 }
 
 impl Spill {
